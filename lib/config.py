@@ -1,0 +1,315 @@
+"""One typed configuration for every methodology option.
+
+Defaults live in ``conf/default.toml``; a preset (``conf/atlas.toml``) and ``--set key=value``
+overrides are layered on top. Errors are raised before Spark starts, naming the offending key.
+Every run records ``config.to_dict()`` in the run log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+DEFAULT_CONFIG = CONF_DIR / "default.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, reported with the dotted key it concerns."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"config key '{key}': {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    source: str = ""  # BACI release folder or zip; "" = the embedded default release
+    years: str = ""  # "1995-2010", "2001,2005" or "" for every year in the release
+
+    def validate(self) -> None:
+        parse_years(self.years, key="input.years")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    warehouse: str = "./warehouse"  # local path or any Hadoop URI (s3a://, abfss://, gs://, hdfs://)
+    catalog_database: str = ""  # "" = path-only tables; else also registered in this database
+    optimize_after_ingest: bool = True
+    # Delta retention: how long time travel to earlier runs is promised (README, "Maintenance").
+    log_retention_days: int = 30
+    deleted_file_retention_days: int = 7
+
+    def validate(self) -> None:
+        if not self.warehouse:
+            raise ConfigError("output.warehouse", "must not be empty")
+        if self.log_retention_days < 1:
+            raise ConfigError("output.log_retention_days", "must be at least 1")
+        if self.deleted_file_retention_days < 0:
+            raise ConfigError("output.deleted_file_retention_days", "must not be negative")
+
+
+@dataclass(frozen=True)
+class ProductsConfig:
+    level: Literal["hs2", "hs4", "hs6"] = "hs4"
+    exclude_erratic: bool = True
+    erratic_chapters: tuple[str, ...] = ("71", "97")
+    # BACI's "not specified according to kind" codes (999999, 9999AA).
+    exclude_unspecified: bool = True
+    # Products whose world exports in a year are below this (thousands of USD) are dropped.
+    min_world_export: float = 0.0
+
+    def validate(self) -> None:
+        for chapter in self.erratic_chapters:
+            if len(chapter) != 2 or not chapter.isdigit():
+                raise ConfigError("products.erratic_chapters", f"'{chapter}' is not a 2-digit HS chapter")
+        if self.min_world_export < 0:
+            raise ConfigError("products.min_world_export", "must not be negative")
+
+
+@dataclass(frozen=True)
+class CountriesConfig:
+    # Countries whose total exports in a year are below this (thousands of USD) are dropped.
+    min_export_value: float = 0.0
+
+    def validate(self) -> None:
+        if self.min_export_value < 0:
+            raise ConfigError("countries.min_export_value", "must not be negative")
+
+
+@dataclass(frozen=True)
+class RcaConfig:
+    threshold: float = 1.0
+    # Presence test: RCA >= threshold (R, py-ecomplexity, Datawheel) or RCA > threshold (Stata/Atlas).
+    strict: bool = False
+
+    def validate(self) -> None:
+        if self.threshold <= 0:
+            raise ConfigError("rca.threshold", "must be positive")
+
+
+@dataclass(frozen=True)
+class FitnessConfig:
+    max_iterations: int = 200  # N updates starting from F = Q = 1
+    tolerance: float = 1e-12  # stop when max |change| of F and Q falls below; 0 = run all N
+    execution: Literal["auto", "per_year", "country_blocks"] = "auto"
+    # In "auto", a year whose matrix has more cells than this is iterated in country blocks.
+    max_cells_per_task: int = 20_000_000
+    country_block_size: int = 64
+
+    def validate(self) -> None:
+        if self.max_iterations < 1:
+            raise ConfigError("fitness.max_iterations", "must be at least 1")
+        if self.tolerance < 0:
+            raise ConfigError("fitness.tolerance", "must not be negative")
+        if self.max_cells_per_task < 1:
+            raise ConfigError("fitness.max_cells_per_task", "must be at least 1")
+        if self.country_block_size < 1:
+            raise ConfigError("fitness.country_block_size", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class EciConfig:
+    # atlas: Stata ecomplexity (sd over the country x product rows; PCI on ECI's scale);
+    # zscore: plain z-scores of ECI and of PCI over countries and products (sample sd).
+    normalization: Literal["atlas", "zscore"] = "atlas"
+
+
+@dataclass(frozen=True)
+class ProductSpaceConfig:
+    enabled: bool = True
+    # Pairs with proximity below this are not written to product_proximity (0 = all non-zero).
+    min_proximity: float = 0.0
+
+    def validate(self) -> None:
+        if not 0 <= self.min_proximity <= 1:
+            raise ConfigError("product_space.min_proximity", "must be between 0 and 1")
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    shuffle_partitions: int = 8
+
+    def validate(self) -> None:
+        if self.shuffle_partitions < 1:
+            raise ConfigError("spark.shuffle_partitions", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class Config:
+    input: InputConfig = field(default_factory=InputConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    products: ProductsConfig = field(default_factory=ProductsConfig)
+    countries: CountriesConfig = field(default_factory=CountriesConfig)
+    rca: RcaConfig = field(default_factory=RcaConfig)
+    fitness: FitnessConfig = field(default_factory=FitnessConfig)
+    eci: EciConfig = field(default_factory=EciConfig)
+    product_space: ProductSpaceConfig = field(default_factory=ProductSpaceConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, default=list)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Config:
+        return from_dict(_deep_merge(self.to_dict(), _nest(overrides)))
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+) -> Config:
+    """Defaults, then the preset file ``path`` (only the keys it sets), then ``--set`` overrides."""
+    data = _read_toml(DEFAULT_CONFIG)
+    if path:
+        data = _deep_merge(data, _read_toml(Path(path)))
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides)
+    if overrides:
+        data = _deep_merge(data, _nest(overrides))
+    return from_dict(data)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["fitness.max_iterations=19", "products.level=hs6"]`` -> typed values (TOML literals)."""
+    result: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(item, "an override must look like key=value, e.g. rca.threshold=1.0")
+        key, raw = (part.strip() for part in item.split("=", 1))
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # bare words such as hs6 or atlas are strings
+        result[key] = value
+    return result
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    hints = typing.get_type_hints(Config)
+    kwargs = {}
+    for name, values in data.items():
+        if name not in sections:
+            raise ConfigError(name, f"unknown section; known sections: {', '.join(sections)}")
+        if not isinstance(values, dict):
+            raise ConfigError(name, "must be a table of options")
+        kwargs[name] = _build_section(name, hints[name], values)
+    config = Config(**kwargs)
+    for name in sections:
+        section = getattr(config, name)
+        if hasattr(section, "validate"):
+            section.validate()
+    return config
+
+
+def _build_section(section: str, cls: type, values: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in values.items():
+        dotted = f"{section}.{key}"
+        if key not in hints:
+            raise ConfigError(dotted, f"unknown key; known keys in [{section}]: {', '.join(hints)}")
+        kwargs[key] = _coerce(dotted, hints[key], value)
+    return cls(**kwargs)
+
+
+def _coerce(key: str, expected: Any, value: Any) -> Any:
+    origin = typing.get_origin(expected)
+    if origin is Literal:
+        choices = typing.get_args(expected)
+        if value not in choices:
+            raise ConfigError(key, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(key, f"must be a list, got {type(value).__name__}")
+        return tuple(_coerce(key, typing.get_args(expected)[0], v) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        raise NotImplementedError(key)
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"must be true or false, got {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"must be a whole number, got {value!r}")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, f"must be a number, got {value!r}")
+        return float(value)
+    if expected is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, got {value!r}")
+        return value
+    raise ConfigError(key, f"unsupported type {expected}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(str(path), "config file not found")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        parts = key.split(".")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(key, "overrides are written section.key=value, e.g. rca.threshold=1.0")
+        nested.setdefault(parts[0], {})[parts[1]] = value
+    return nested
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+# --- helpers shared by jobs ---------------------------------------------------------------
+
+
+def parse_years(spec: str, key: str = "years") -> list[int] | None:
+    """``"1995-2010"`` -> [1995..2010]; ``"2001,2005"`` -> [2001, 2005]; ``""`` -> None (all)."""
+    spec = spec.strip()
+    if not spec:
+        return None
+    years: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                first, last = (int(x) for x in part.split("-", 1))
+                if first > last:
+                    raise ConfigError(key, f"range {part} runs backwards")
+                years.update(range(first, last + 1))
+            else:
+                years.add(int(part))
+        except ValueError as exc:
+            raise ConfigError(key, f"'{spec}' is not a year list such as 1995-2010 or 2001,2005") from exc
+    if any(y < 1900 or y > 2100 for y in years):
+        raise ConfigError(key, f"years must lie between 1900 and 2100, got '{spec}'")
+    return sorted(years)

@@ -1,0 +1,106 @@
+"""Writing and reading the Delta tables: the one place that knows paths, modes and metadata.
+
+Practices (README, "Reading the tables"):
+- every commit carries ``userMetadata`` with the run id, code version and BACI release;
+- re-writing a slice uses ``replaceWhere`` so a rerun replaces, never duplicates, and the
+  replacement is one atomic commit;
+- tables stay at reader version 1 without deletion vectors or column mapping, so delta-rs and
+  DuckDB read them; CHECK and NOT NULL constraints only raise the writer version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from pyspark.sql import DataFrame, SparkSession
+
+from lib import __version__
+
+# Table names are stable: BI users and notebooks depend on them (README, "Data dictionary").
+FLOWS = "baci_flows"
+COUNTRIES = "baci_countries"
+PRODUCTS = "baci_products"
+QUARANTINE = "baci_quarantine"
+COUNTRY_YEAR = "country_year"
+PRODUCT_YEAR = "product_year"
+COUNTRY_PRODUCT_YEAR = "country_product_year"
+PRODUCT_PROXIMITY = "product_proximity"
+FITNESS_CONVERGENCE = "fitness_convergence"
+RUN_LOG = "run_log"
+
+READER_FRIENDLY_PROPERTIES = {
+    "delta.enableDeletionVectors": "false",
+    "delta.minReaderVersion": "1",
+}
+
+
+def table_path(warehouse: str, name: str) -> str:
+    return f"{warehouse.rstrip('/')}/{name}"
+
+
+def commit_metadata(run_id: str, **extra: str) -> str:
+    return json.dumps({"run_id": run_id, "code_version": __version__, **extra}, sort_keys=True)
+
+
+def table_exists(spark: SparkSession, warehouse: str, name: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, table_path(warehouse, name))
+
+
+def write_table(
+    df: DataFrame,
+    warehouse: str,
+    name: str,
+    run_id: str,
+    *,
+    replace_where: str | None = None,
+    partition_by: Iterable[str] = (),
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """Overwrite the table, or only the rows matching ``replace_where``, in one commit."""
+    writer = (
+        df.write.format("delta")
+        .mode("overwrite")
+        .option("userMetadata", commit_metadata(run_id, **(metadata or {})))
+    )
+    if replace_where is not None:
+        writer = writer.option("replaceWhere", replace_where)
+    else:
+        writer = writer.option("overwriteSchema", "true")
+    partition_by = list(partition_by)
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.save(table_path(warehouse, name))
+
+
+def append_rows(df: DataFrame, warehouse: str, name: str, run_id: str) -> None:
+    (
+        df.write.format("delta")
+        .mode("append")
+        .option("userMetadata", commit_metadata(run_id))
+        .save(table_path(warehouse, name))
+    )
+
+
+def read_table(spark: SparkSession, warehouse: str, name: str, version: int | None = None) -> DataFrame:
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(table_path(warehouse, name))
+
+
+def table_version(spark: SparkSession, warehouse: str, name: str) -> int | None:
+    """The latest commit version, recorded in the run log as the version of an input table."""
+    if not table_exists(spark, warehouse, name):
+        return None
+    from delta.tables import DeltaTable
+
+    history = DeltaTable.forPath(spark, table_path(warehouse, name)).history(1)
+    return int(history.select("version").first()[0])
+
+
+def year_predicate(years: Iterable[int], column: str = "year") -> str:
+    years = sorted(set(years))
+    return f"{column} IN ({', '.join(str(y) for y in years)})"

@@ -1,0 +1,73 @@
+"""The SparkSession, with Delta Lake configured, for jobs, tests and notebooks.
+
+Under ``spark-submit.sh`` Spark is already configured (jars, extensions); building the session
+from plain Python (tests, notebooks) adds the cached Delta jars that the launcher resolved.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCALA_VERSION = "2.13"
+
+
+def delta_maven_coordinate() -> str:
+    """The Delta jar matching the installed delta-spark and pyspark (Delta >= 4.1 names the Spark line)."""
+    from importlib.metadata import version
+
+    import pyspark
+
+    spark_line = ".".join(pyspark.__version__.split(".")[:2])
+    return f"io.delta:delta-spark_{spark_line}_{SCALA_VERSION}:{version('delta-spark')}"
+
+
+def delta_jars() -> list[str]:
+    jars_dir = Path(os.environ.get("ECX_JARS_DIR", PROJECT_ROOT / ".cache" / "jars"))
+    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
+    if not jars:
+        raise RuntimeError(
+            f"Delta jars not found in {jars_dir}. Run ./spark-submit.sh --bootstrap once "
+            "(it resolves them from Maven Central and caches them)."
+        )
+    return jars
+
+
+DELTA_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    # Keep tables readable by delta-rs and DuckDB (see README, "Reading the tables").
+    "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
+def build_session(
+    app_name: str = "ecomplexity",
+    master: str | None = None,
+    extra_conf: dict[str, str] | None = None,
+) -> SparkSession:
+    """Return the active session, or build one with Delta configured.
+
+    ``master`` is only used when no session exists and Spark was not launched by spark-submit.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName(app_name)
+    # Under spark-submit the JVM already runs (with its jars) and hands the driver a gateway port.
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        builder = builder.master(master or "local[*]").config("spark.jars", ",".join(delta_jars()))
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+        # Python workers must use this interpreter (it has numpy, pandas and pyarrow).
+        builder = builder.config("spark.pyspark.python", sys.executable)
+    for key, value in {**DELTA_CONF, **(extra_conf or {})}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+

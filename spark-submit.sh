@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Launcher for the pipeline, locally and on clusters.
+#
+#   ./spark-submit.sh jobs/fitness.py [job options]          run a job (local mode by default)
+#   ./spark-submit.sh --master spark://host:7077 jobs/fitness.py ...   any spark-submit option passes through
+#   ./spark-submit.sh --test [pytest options]                run the test suite
+#   ./spark-submit.sh --bootstrap                            only install (venv + Delta jars)
+#
+# On first use it creates .venv with the pinned dependencies of pyproject.toml and resolves the
+# Delta Lake jars once from Maven Central into .cache/jars, so later runs and the tests work
+# offline. Then it calls Spark's own spark-submit with the project code (a zip of lib/, shipped
+# with --py-files so executors on a cluster see it) and Delta configured.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VENV="${ECX_VENV:-$ROOT/.venv}"
+CACHE="${ECX_CACHE:-$ROOT/.cache}"
+JARS_DIR="$CACHE/jars"
+PY="$VENV/bin/python"
+
+log() { printf '[spark-submit.sh] %s\n' "$*" >&2; }
+die() { printf '[spark-submit.sh] ERROR: %s\n' "$*" >&2; exit 2; }
+
+find_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+check_java() {
+  command -v java >/dev/null 2>&1 || die "Java 17 or newer is required (java not found on PATH)."
+  local major
+  major=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
+  [ "${major%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is required (found ${major:-unknown})."
+}
+
+ensure_venv() {
+  local stamp="$VENV/.ecx-installed" want
+  want=$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)
+  if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  local base
+  base=$(find_python) || die "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)."
+  log "installing the pinned environment into $VENV (first run only, a few minutes)"
+  [ -x "$PY" ] || "$base" -m venv "$VENV"
+  "$PY" -m pip install --quiet --upgrade pip >/dev/null
+  "$PY" -m pip install --quiet -e "$ROOT[dev]"
+  echo "$want" > "$stamp"
+}
+
+ensure_delta_jars() {
+  local coordinate
+  coordinate=$(cd "$ROOT" && "$PY" -c 'from lib.session import delta_maven_coordinate; print(delta_maven_coordinate())')
+  if ls "$JARS_DIR"/io.delta_delta-spark_*.jar >/dev/null 2>&1 &&
+     [ -f "$JARS_DIR/.coordinate" ] && [ "$(cat "$JARS_DIR/.coordinate")" = "$coordinate" ]; then
+    return 0
+  fi
+  log "resolving $coordinate from Maven Central with Spark's resolver (first run only)"
+  mkdir -p "$CACHE/ivy" "$JARS_DIR"
+  local noop="$CACHE/resolve_noop.py"
+  echo 'print("delta jars resolved")' > "$noop"
+  "$VENV/bin/spark-submit" --master 'local[1]' --packages "$coordinate" \
+    --conf "spark.jars.ivy=$CACHE/ivy" --conf spark.ui.enabled=false "$noop" >"$CACHE/resolve.log" 2>&1 ||
+    die "could not resolve $coordinate from Maven Central; see $CACHE/resolve.log"
+  rm -f "$JARS_DIR"/*.jar
+  # Spark already ships Delta's transitive dependencies (Hadoop, Parquet, Jackson, ANTLR); only
+  # Delta's own two jars go on the classpath, which avoids older duplicates shadowing Spark's.
+  cp "$CACHE"/ivy/jars/io.delta_delta-spark_*.jar "$CACHE"/ivy/jars/io.delta_delta-storage-*.jar "$JARS_DIR"/
+  echo "$coordinate" > "$JARS_DIR/.coordinate"
+}
+
+build_code_zip() {
+  # Executors on a cluster import lib/ from this zip, never from the driver's working copy.
+  mkdir -p "$ROOT/dist"
+  (cd "$ROOT" && "$PY" - <<'PYEOF'
+import pathlib, zipfile
+root = pathlib.Path(".")
+with zipfile.ZipFile("dist/ecx_lib.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+    for path in sorted(root.glob("lib/**/*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            zf.write(path)
+PYEOF
+  )
+}
+
+bootstrap() {
+  check_java
+  ensure_venv
+  ensure_delta_jars
+}
+
+export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$PY}"
+export PYSPARK_DRIVER_PYTHON="${PYSPARK_DRIVER_PYTHON:-$PY}"
+export ECX_JARS_DIR="$JARS_DIR"
+export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+
+case "${1:-}" in
+  --bootstrap)
+    bootstrap; log "ready: $VENV, Delta jars in $JARS_DIR"; exit 0 ;;
+  --test)
+    shift; bootstrap
+    cd "$ROOT"
+    exec "$PY" -m pytest "$@" ;;
+  "" | -h | --help)
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+
+bootstrap
+build_code_zip
+
+# Split the user's spark-submit options from the application and its arguments.
+spark_opts=(); app_and_args=(); master=""; has_driver_memory=0; has_pyspark_python=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --master) master="$2"; spark_opts+=("$1" "$2"); shift 2 ;;
+    --master=*) master="${1#--master=}"; spark_opts+=("$1"); shift ;;
+    --driver-memory|--driver-memory=*) has_driver_memory=1; spark_opts+=("$1"); [ "$1" = --driver-memory ] && { spark_opts+=("$2"); shift; }; shift ;;
+    --conf)
+      case "$2" in spark.pyspark.python=*) has_pyspark_python=1 ;; esac
+      spark_opts+=("$1" "$2"); shift 2 ;;
+    --verbose|-v|--supervise) spark_opts+=("$1"); shift ;;
+    --*) spark_opts+=("$1" "$2"); shift 2 ;;
+    *) app_and_args=("$@"); break ;;
+  esac
+done
+[ ${#app_and_args[@]} -gt 0 ] || die "no application given (e.g. ./spark-submit.sh jobs/fitness.py)"
+
+extra=()
+if [ -z "$master" ]; then
+  extra+=(--master "local[*]")
+  [ "$has_driver_memory" = 1 ] || extra+=(--driver-memory "${ECX_DRIVER_MEMORY:-8g}")
+fi
+# Executors started on this machine (local mode, a standalone cluster here) use the venv's Python.
+# On YARN/Kubernetes/Databricks the user ships an environment (README, "Running on a cluster").
+case "$master" in
+  ""|local*|spark://127.0.0.1*|spark://localhost*)
+    [ "$has_pyspark_python" = 1 ] || extra+=(--conf "spark.pyspark.python=$PY") ;;
+esac
+
+jars=$(ls "$JARS_DIR"/*.jar | paste -sd, -)
+cd "$ROOT"
+exec "$VENV/bin/spark-submit" \
+  "${extra[@]}" \
+  --jars "$jars" \
+  --py-files "$ROOT/dist/ecx_lib.zip" \
+  --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
+  --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
+  --conf spark.ui.showConsoleProgress=false \
+  "${spark_opts[@]}" \
+  "${app_and_args[@]}"
