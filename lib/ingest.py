@@ -71,7 +71,7 @@ def check_flow_headers(release: BaciRelease) -> None:
     """Fail fast, before any write, on a flow file that is empty or lacks BACI's columns."""
     for flow in release.flow_files:
         with open_source(flow.source) as stream:
-            read_flow_header(stream, flow.source.display)
+            read_flow_header(stream.read(65536), flow.source.display)
 
 
 def parse_flows(spark: SparkSession, flows: list[FlowFile], countries, products) -> DataFrame:
@@ -104,8 +104,13 @@ def ingest_release(
     meta = {"baci_release": release.release, "hs_revision": release.hs_revision}
     report = IngestReport(release.release, release.hs_revision, release.years)
 
-    stamp = [F.lit(release.hs_revision).alias("hs_revision"), F.lit(release.release).alias("release")]
-    countries_df = spark.createDataFrame(countries).select("*", F.lit(release.release).alias("release"))
+    stamp = [
+        F.lit(release.hs_revision).alias("hs_revision"),
+        F.lit(release.release).alias("release"),
+    ]
+    countries_df = spark.createDataFrame(countries).select(
+        "*", F.lit(release.release).alias("release")
+    )
     products_df = spark.createDataFrame(products).select("*", *stamp)
     delta.write_table(countries_df, warehouse, delta.COUNTRIES, run_id, metadata=meta)
     delta.write_table(products_df, warehouse, delta.PRODUCTS, run_id, metadata=meta)
@@ -115,7 +120,9 @@ def ingest_release(
     for start in range(0, len(flows), batch_size):
         batch = flows[start : start + batch_size]
         years = [f.year for f in batch]
-        parsed = parse_flows(spark, batch, countries, products).persist(StorageLevel.MEMORY_AND_DISK)
+        parsed = parse_flows(spark, batch, countries, products).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
         try:
             accepted = parsed.where(F.col("reason").isNull()).select(*FLOW_COLUMNS, *stamp)
             delta.write_table(

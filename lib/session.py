@@ -64,10 +64,9 @@ def build_session(
         builder = builder.master(master or "local[*]").config("spark.jars", ",".join(delta_jars()))
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         # Python workers must use this interpreter (it has numpy, pandas and pyarrow).
-        builder = builder.config("spark.pyspark.python", sys.executable)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**DELTA_CONF, **(extra_conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
-

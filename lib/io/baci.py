@@ -96,9 +96,12 @@ def open_source(source: SourceFile) -> Iterator[IO[bytes]]:
         with fs.open_input_stream(path) as stream:
             yield stream
         return
-    with fs.open_input_file(path) as handle, zipfile.ZipFile(handle) as archive:
-        with archive.open(source.member) as member:
-            yield member
+    with (
+        fs.open_input_file(path) as handle,
+        zipfile.ZipFile(handle) as archive,
+        archive.open(source.member) as member,
+    ):
+        yield member
 
 
 def _list_names(location: str) -> list[SourceFile]:
@@ -165,8 +168,7 @@ def discover_release(location: str, years: list[int] | None = None) -> BaciRelea
             f"{location}: missing product_codes_{hs_revision}_{release}.csv (found: {found}). It "
             f"ships with every BACI release; restore it from the CEPII download of {release}."
         )
-    wanted = sorted(f for f in flows if years is None or f.year in years)
-    wanted = sorted(wanted, key=lambda f: f.year)
+    wanted = sorted((f for f in flows if years is None or f.year in years), key=lambda f: f.year)
     if years is not None:
         missing = sorted(set(years) - {f.year for f in flows})
         if missing and not wanted:
@@ -252,7 +254,9 @@ def read_product_codes(source: SourceFile) -> pd.DataFrame:
     bad = ~codes.str.fullmatch(r"[0-9A-Z]{6}")
     if bad.any():
         line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise BaciFormatError(f"{source.display}, line {line}: '{codes[bad].iloc[0]}' is not a 6-character HS code.")
+        raise BaciFormatError(
+            f"{source.display}, line {line}: '{codes[bad].iloc[0]}' is not a 6-character HS code."
+        )
     return pd.DataFrame({"product": codes, "description": frame["description"].str.strip()})
 
 
@@ -277,8 +281,9 @@ NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 INTEGER = r"^\s*\d+\s*$"
 
 
-def read_flow_header(stream: IO[bytes], display: str) -> list[str]:
-    first = stream.readline().decode("utf-8-sig", errors="replace").strip()
+def read_flow_header(head: bytes, display: str) -> list[str]:
+    """Check the first line (``head`` = the file's first bytes) names BACI's six columns."""
+    first = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
     if not first:
         raise BaciFormatError(
             f"{display} is empty. Download the file again from CEPII (or remove it to skip that year)."
@@ -308,12 +313,14 @@ def parse_flow_file(
     display = flow.source.display
     with open_source(flow.source) as stream:
         data = stream.read()
-    header = read_flow_header(io.BytesIO(data), display)
+    header = read_flow_header(data[:65536], display)
     invalid: list[tuple[int, str, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         kind = "missing fields" if row.actual_columns < row.expected_columns else "extra fields"
-        invalid.append((row.number, f"{kind}: {row.actual_columns} of {row.expected_columns}", row.text))
+        invalid.append(
+            (row.number, f"{kind}: {row.actual_columns} of {row.expected_columns}", row.text)
+        )
         return "skip"
 
     table = pacsv.read_csv(
@@ -335,7 +342,9 @@ def parse_flow_file(
     exporter = _to_int(i_raw)
     importer = _to_int(j_raw)
     product = pc.utf8_trim_whitespace(k_raw)
-    product = pc.if_else(pc.match_substring_regex(product, r"^\d{1,5}$"), pc.utf8_lpad(product, 6, "0"), product)
+    product = pc.if_else(
+        pc.match_substring_regex(product, r"^\d{1,5}$"), pc.utf8_lpad(product, 6, "0"), product
+    )
     value = _to_float(v_raw)
     q_trim = pc.utf8_trim_whitespace(q_raw)
     q_missing = pc.or_(pc.equal(q_trim, ""), pc.equal(q_trim, "NA"))
@@ -358,7 +367,9 @@ def parse_flow_file(
         n_rows,
     )
     reason = _mark_duplicates(reason, exporter, importer, product, product_codes, lines)
-    raw_line = pc.if_else(pc.is_null(reason), pa.scalar(None, pa.string()), _join_raw(table, header))
+    raw_line = pc.if_else(
+        pc.is_null(reason), pa.scalar(None, pa.string()), _join_raw(table, header)
+    )
     parsed = pa.table(
         {
             "year": year,
@@ -388,7 +399,9 @@ def parse_flow_file(
                 "source_file": [display] * len(invalid),
                 "source_year": [flow.year] * len(invalid),
                 "line_number": [n for n, _, _ in invalid],
-                "reason": [_truncation_reason(r, n, n_rows + len(invalid) + 1) for n, r, _ in invalid],
+                "reason": [
+                    _truncation_reason(r, n, n_rows + len(invalid) + 1) for n, r, _ in invalid
+                ],
                 "raw_line": [text for _, _, text in invalid],
             },
             schema=PARSED_SCHEMA,
@@ -396,7 +409,9 @@ def parse_flow_file(
 
 
 def _truncation_reason(reason: str, line: int, last_line: int) -> str:
-    return f"truncated last line ({reason})" if line == last_line and "missing" in reason else reason
+    return (
+        f"truncated last line ({reason})" if line == last_line and "missing" in reason else reason
+    )
 
 
 def _to_int(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -84,7 +84,9 @@ def append_rows(df: DataFrame, warehouse: str, name: str, run_id: str) -> None:
     )
 
 
-def read_table(spark: SparkSession, warehouse: str, name: str, version: int | None = None) -> DataFrame:
+def read_table(
+    spark: SparkSession, warehouse: str, name: str, version: int | None = None
+) -> DataFrame:
     reader = spark.read.format("delta")
     if version is not None:
         reader = reader.option("versionAsOf", version)

@@ -24,7 +24,9 @@ CODES_2024 = ("data", "real", "baci_v202401_codes")
 
 
 def parse_all(flow: FlowFile, country_codes, product_codes) -> pa.Table:
-    return pa.Table.from_batches(list(parse_flow_file(flow, country_codes, pa.array(product_codes))))
+    return pa.Table.from_batches(
+        list(parse_flow_file(flow, country_codes, pa.array(product_codes)))
+    )
 
 
 def test_real_country_codes_old_layout_latin1():
@@ -83,7 +85,9 @@ def test_real_flow_extract_padded_q_and_na():
     assert "071120" in set(table["product"])  # leading zero kept
 
 
-def write_release(folder: Path, rows: list[str], year: int = 2001, release: str = "V202401") -> Path:
+def write_release(
+    folder: Path, rows: list[str], year: int = 2001, release: str = "V202401"
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"country_codes_{release}.csv").write_text(
         "country_code,country_name,country_iso2,country_iso3\n4,Afghanistan,AF,AFG\n"
@@ -92,7 +96,9 @@ def write_release(folder: Path, rows: list[str], year: int = 2001, release: str 
     (folder / f"product_codes_HS92_{release}.csv").write_text(
         'code,description\n010111,"Horses: live"\n847130,Computers\n9999AA,Not specified\n'
     )
-    (folder / f"BACI_HS92_Y{year}_{release}.csv").write_text("t,i,j,k,v,q\n" + "\n".join(rows) + "\n")
+    (folder / f"BACI_HS92_Y{year}_{release}.csv").write_text(
+        "t,i,j,k,v,q\n" + "\n".join(rows) + "\n"
+    )
     return folder
 
 
@@ -115,8 +121,14 @@ def test_every_faulty_row_is_quarantined_with_its_line(tmp_path):
     release = discover_release(str(write_release(tmp_path / "rel", rows)))
     countries = read_country_codes(release.country_file)
     products = read_product_codes(release.product_file)
-    table = parse_all(release.flow_files[0], countries["country_code"].to_numpy(), products["product"])
-    reasons = dict(zip(table.column("line_number").to_pylist(), table.column("reason").to_pylist(), strict=True))
+    table = parse_all(
+        release.flow_files[0], countries["country_code"].to_numpy(), products["product"]
+    )
+    reasons = dict(
+        zip(
+            table.column("line_number").to_pylist(), table.column("reason").to_pylist(), strict=True
+        )
+    )
     assert reasons == {
         2: None,
         3: "value is not a number",
