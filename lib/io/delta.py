@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pyspark.sql import DataFrame, SparkSession
 
 from lib import __version__
+from lib.tables import TABLES, Table, conform, spark_schema
 
 # Table names are stable: BI users and notebooks depend on them (README, "Data dictionary").
 FLOWS = "baci_flows"
@@ -59,7 +60,17 @@ def write_table(
     partition_by: Iterable[str] = (),
     metadata: dict[str, str] | None = None,
 ) -> None:
-    """Overwrite the table, or only the rows matching ``replace_where``, in one commit."""
+    """Overwrite the table, or only the rows matching ``replace_where``, in one commit.
+
+    Tables of the data dictionary (``lib.tables``) are conformed to it first: column order,
+    types and comments; their constraints are added after the first write.
+    """
+    contract = TABLES.get(name)
+    path = table_path(warehouse, name)
+    if contract is not None:
+        ensure_table(df.sparkSession, path, contract)
+        df = conform(df, name)
+        partition_by = ()  # the table already exists with its partitioning
     writer = (
         df.write.format("delta")
         .mode("overwrite")
@@ -67,20 +78,48 @@ def write_table(
     )
     if replace_where is not None:
         writer = writer.option("replaceWhere", replace_where)
-    else:
+    elif contract is None:
         writer = writer.option("overwriteSchema", "true")
     partition_by = list(partition_by)
     if partition_by:
         writer = writer.partitionBy(*partition_by)
-    writer.save(table_path(warehouse, name))
+    writer.save(path)
+
+
+def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
+    """Create the table from the data dictionary if needed, with its comment, column comments,
+    NOT NULL columns and CHECK constraints.
+
+    These raise only the writer protocol version, so delta-rs and DuckDB still read the table,
+    and from then on Delta refuses any write that breaks them.
+    """
+    from delta.tables import DeltaTable
+
+    (
+        DeltaTable.createIfNotExists(spark)
+        .location(path)
+        .addColumns(spark_schema(table.name))
+        .partitionedBy(*table.partition_by)
+        .comment(table.comment)
+        .property("delta.enableDeletionVectors", "false")
+        .execute()
+    )
+    properties = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"] or {}
+    for constraint, expression in table.checks.items():
+        if f"delta.constraints.{constraint.lower()}" not in properties:
+            spark.sql(
+                f"ALTER TABLE delta.`{path}` ADD CONSTRAINT {constraint} CHECK ({expression})"
+            )
 
 
 def append_rows(df: DataFrame, warehouse: str, name: str, run_id: str) -> None:
-    (
-        df.write.format("delta")
-        .mode("append")
-        .option("userMetadata", commit_metadata(run_id))
-        .save(table_path(warehouse, name))
+    path = table_path(warehouse, name)
+    contract = TABLES.get(name)
+    if contract is not None:
+        ensure_table(df.sparkSession, path, contract)
+        df = conform(df, name)
+    df.write.format("delta").mode("append").option("userMetadata", commit_metadata(run_id)).save(
+        path
     )
 
 

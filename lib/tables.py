@@ -1,0 +1,343 @@
+"""The data dictionary: every output table, its columns, their meaning and their constraints.
+
+This is the single source for the column comments stored in the Delta schema (BI tools show
+them), the CHECK/NOT NULL constraints put on the tables, and the README's data dictionary
+(``python -m lib.tables`` prints it as Markdown; a test keeps the README in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+YEAR_RANGE = "year BETWEEN 1962 AND 2100"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Spark SQL type
+    comment: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    comment: str
+    columns: tuple[Column, ...]
+    checks: dict[str, str] = field(default_factory=dict)
+    partition_by: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name: str, type_: str, comment: str, nullable: bool = True) -> Column:
+    return Column(name, type_, comment, nullable)
+
+
+YEAR = _c("year", "int", "Calendar year of the BACI flows", nullable=False)
+COUNTRY = _c(
+    "country_code",
+    "int",
+    "BACI country code (ISO 3166 numeric except e.g. 251 France, 842 USA, 490 Other Asia nes)",
+    nullable=False,
+)
+PRODUCT = _c(
+    "product",
+    "string",
+    "HS code at the configured level (products.level: 2, 4 or 6 digits, leading zeros kept)",
+    nullable=False,
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "baci_flows",
+            "Bilateral trade flows as read from BACI, one row per (year, exporter, importer, HS6 product)",
+            (
+                YEAR,
+                _c("exporter", "int", "BACI code of the exporting country", False),
+                _c("importer", "int", "BACI code of the importing country", False),
+                _c(
+                    "product",
+                    "string",
+                    "HS6 product code (6 characters, leading zeros kept)",
+                    False,
+                ),
+                _c("value", "double", "Trade value, thousands of current USD", False),
+                _c("quantity", "double", "Quantity, metric tons; null where BACI has NA"),
+                _c("hs_revision", "string", "HS revision of the release (HS92, HS17, ...)", False),
+                _c("release", "string", "BACI release (e.g. V202401)", False),
+            ),
+            {
+                "value_positive": "value > 0",
+                "year_range": YEAR_RANGE,
+                "not_self_trade": "exporter <> importer",
+                "product_hs6": "length(product) = 6",
+            },
+            ("year",),
+        ),
+        Table(
+            "baci_quarantine",
+            "Rows of BACI files that were not accepted, with file, line and reason",
+            (
+                _c("source_file", "string", "File (or zip!member) the row came from", False),
+                _c("source_year", "int", "Year in the file name", False),
+                _c("line_number", "bigint", "Physical line number in the file (header = 1)", False),
+                _c("reason", "string", "Why the row was rejected", False),
+                _c("raw_line", "string", "The line as read"),
+                _c("release", "string", "BACI release", False),
+                _c("run_id", "string", "Run that read the file", False),
+            ),
+        ),
+        Table(
+            "baci_countries",
+            "BACI country list of the ingested release",
+            (
+                _c("country_code", "int", "BACI country code", False),
+                _c("country_name", "string", "Country name"),
+                _c("iso2", "string", "ISO 3166 alpha-2 code (null where BACI has none)"),
+                _c(
+                    "iso3",
+                    "string",
+                    "ISO 3166 alpha-3 code; not unique in BACI (e.g. BEL for 56 and 58)",
+                ),
+                _c("release", "string", "BACI release", False),
+            ),
+        ),
+        Table(
+            "baci_products",
+            "BACI HS6 product list of the ingested release",
+            (
+                _c("product", "string", "HS6 code", False),
+                _c("description", "string", "BACI description"),
+                _c("hs_revision", "string", "HS revision", False),
+                _c("release", "string", "BACI release", False),
+            ),
+        ),
+        Table(
+            "country_year",
+            "Yearly indicators per country (every country that traded in the year)",
+            (
+                YEAR,
+                COUNTRY,
+                _c("iso3", "string", "ISO3 code"),
+                _c("country_name", "string", "Country name"),
+                _c(
+                    "export_value",
+                    "double",
+                    "Exports of the products kept (erratic items excluded), thousands USD",
+                    False,
+                ),
+                _c(
+                    "diversification",
+                    "int",
+                    "Number of products with M = 1 (null if the country was dropped by thresholds)",
+                ),
+                _c(
+                    "fitness",
+                    "double",
+                    "Economic Fitness (Tacchella et al. 2012), mean 1 over active countries",
+                ),
+                _c("log10_fitness", "double", "log10 of fitness"),
+                _c("fitness_rank", "int", "Rank by fitness, 1 = fittest"),
+                _c(
+                    "eci",
+                    "double",
+                    "Economic Complexity Index (eigenvector method; eci.normalization)",
+                ),
+                _c("eci_rank", "int", "Rank by ECI, 1 = most complex"),
+                _c("coi", "double", "Complexity outlook index (Atlas)"),
+                _c("mean_product_complexity", "double", "Mean PCI of the products with M = 1"),
+            ),
+            {
+                "year_range": YEAR_RANGE,
+                "export_value_non_negative": "export_value >= 0",
+                "fitness_non_negative": "fitness IS NULL OR fitness >= 0",
+            },
+        ),
+        Table(
+            "product_year",
+            "Yearly indicators per product (every product exported in the year)",
+            (
+                YEAR,
+                PRODUCT,
+                _c(
+                    "description",
+                    "string",
+                    "Product description (HS4: text shared by its HS6 descriptions)",
+                ),
+                _c(
+                    "world_export_value",
+                    "double",
+                    "World exports of the product, thousands USD",
+                    False,
+                ),
+                _c(
+                    "ubiquity",
+                    "int",
+                    "Number of countries with M = 1 (null if dropped by thresholds)",
+                ),
+                _c(
+                    "complexity",
+                    "double",
+                    "Product Complexity Q of the Fitness-Complexity algorithm, mean 1",
+                ),
+                _c("log10_complexity", "double", "log10 of complexity"),
+                _c("complexity_rank", "int", "Rank by complexity, 1 = most complex"),
+                _c(
+                    "pci",
+                    "double",
+                    "Product Complexity Index (eigenvector method; eci.normalization)",
+                ),
+            ),
+            {"year_range": YEAR_RANGE, "world_export_value_positive": "world_export_value > 0"},
+        ),
+        Table(
+            "country_product_year",
+            "Per country, product and year: exports, RCA, M and the product-space measures",
+            (
+                YEAR,
+                COUNTRY,
+                PRODUCT,
+                _c("export_value", "double", "Exports X_cp, thousands USD (0 where none)", False),
+                _c("rca", "double", "Balassa RCA = (X_cp/X_c)/(X_p/X) (0 where no exports)", False),
+                _c(
+                    "rca_difference",
+                    "double",
+                    "Additive RCA = X_cp/X_c - X_p/X (IPPR 2014, footnote 11)",
+                ),
+                _c(
+                    "mcp",
+                    "int",
+                    "Presence M_cp: 1 if RCA >= rca.threshold (> if rca.strict)",
+                    False,
+                ),
+                _c(
+                    "density",
+                    "double",
+                    "Density: share of the proximity of p to the products c has",
+                ),
+                _c("cog", "double", "Complexity outlook gain of c moving into p (Atlas)"),
+            ),
+            {
+                "year_range": YEAR_RANGE,
+                "rca_non_negative": "rca >= 0",
+                "mcp_binary": "mcp IN (0, 1)",
+                "export_value_non_negative": "export_value >= 0",
+            },
+            ("year",),
+        ),
+        Table(
+            "product_proximity",
+            "Product proximity phi = min(P(a|b), P(b|a)), non-zero pairs, both orders, no diagonal",
+            (
+                YEAR,
+                _c("product_a", "string", "HS code of the first product", False),
+                _c("product_b", "string", "HS code of the second product", False),
+                _c("proximity", "double", "Proximity in (0, 1]", False),
+            ),
+            {
+                "year_range": YEAR_RANGE,
+                "proximity_range": "proximity > 0 AND proximity <= 1",
+                "no_diagonal": "product_a <> product_b",
+            },
+            ("year",),
+        ),
+        Table(
+            "fitness_convergence",
+            "How the Fitness-Complexity iteration stopped, per year",
+            (
+                YEAR,
+                _c("iterations", "int", "Updates made from F = Q = 1", False),
+                _c("final_change", "double", "max |change| of F and Q at the last update"),
+                _c("execution", "string", "per_year or country_blocks"),
+            ),
+            {"year_range": YEAR_RANGE},
+        ),
+        Table(
+            "run_log",
+            "One row per run: config, input table versions, row counts and timings",
+            (
+                _c(
+                    "run_id",
+                    "string",
+                    "Run id, also in the userMetadata of every commit of the run",
+                    False,
+                ),
+                _c("job", "string", "fitness, ingest or report", False),
+                _c("status", "string", "succeeded or failed", False),
+                _c("started_at", "timestamp", "Start (UTC)", False),
+                _c("finished_at", "timestamp", "End (UTC)", False),
+                _c("code_version", "string", "Version of this project", False),
+                _c("config", "string", "The full configuration used, as JSON", False),
+                _c("source", "string", "BACI source read (ingest)"),
+                _c("baci_release", "string", "BACI release read (ingest)"),
+                _c("years", "array<int>", "Years processed"),
+                _c(
+                    "input_versions",
+                    "map<string,bigint>",
+                    "Delta versions of the input tables read",
+                ),
+                _c(
+                    "row_counts",
+                    "map<string,bigint>",
+                    "Rows read, accepted, quarantined and written per stage",
+                ),
+                _c("stage_seconds", "map<string,double>", "Wall time per stage"),
+                _c("error", "string", "Error of a failed run"),
+            ),
+        ),
+    ]
+}
+
+
+def conform(df: DataFrame, name: str) -> DataFrame:
+    """Select the table's columns in order, cast to their types, attach their comments."""
+    table = TABLES[name]
+    return df.select(
+        *[
+            F.col(c.name).cast(c.type).alias(c.name, metadata={"comment": c.comment})
+            for c in table.columns
+        ]
+    )
+
+
+def spark_schema(name: str) -> T.StructType:
+    return T.StructType(
+        [
+            T.StructField(
+                c.name, T._parse_datatype_string(c.type), c.nullable, {"comment": c.comment}
+            )
+            for c in TABLES[name].columns
+        ]
+    )
+
+
+def markdown() -> str:
+    """The data dictionary as Markdown, for the README."""
+    out = []
+    for table in TABLES.values():
+        out.append(f"### `{table.name}`\n\n{table.comment}.")
+        if table.partition_by:
+            out[-1] += f" Partitioned by {', '.join(table.partition_by)}."
+        out.append("\n| column | type | meaning |\n|---|---|---|")
+        for c in table.columns:
+            required = "" if c.nullable else " (never null)"
+            out.append(f"| `{c.name}` | {c.type} | {c.comment}{required} |")
+        if table.checks:
+            checks = "; ".join(f"`{expr}`" for expr in table.checks.values())
+            out.append(f"\nConstraints: {checks}.")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(markdown())
