@@ -326,7 +326,11 @@ def parse_flow_file(
     table = pacsv.read_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(use_threads=False, block_size=64 << 20),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+        parse_options=pacsv.ParseOptions(
+            invalid_row_handler=on_invalid,
+            ignore_empty_lines=False,
+            quote_char=False,  # BACI never quotes: a stray quote must not swallow lines
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header}, strings_can_be_null=False
         ),
