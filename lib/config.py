@@ -39,7 +39,9 @@ class InputConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
-    warehouse: str = "./warehouse"  # local path or any Hadoop URI (s3a://, abfss://, gs://, hdfs://)
+    warehouse: str = (
+        "./warehouse"  # local path or any Hadoop URI (s3a://, abfss://, gs://, hdfs://)
+    )
     catalog_database: str = ""  # "" = path-only tables; else also registered in this database
     optimize_after_ingest: bool = True
     # Delta retention: how long time travel to earlier runs is promised (README, "Maintenance").
@@ -68,7 +70,9 @@ class ProductsConfig:
     def validate(self) -> None:
         for chapter in self.erratic_chapters:
             if len(chapter) != 2 or not chapter.isdigit():
-                raise ConfigError("products.erratic_chapters", f"'{chapter}' is not a 2-digit HS chapter")
+                raise ConfigError(
+                    "products.erratic_chapters", f"'{chapter}' is not a 2-digit HS chapter"
+                )
         if self.min_world_export < 0:
             raise ConfigError("products.min_world_export", "must not be negative")
 
@@ -126,10 +130,15 @@ class ProductSpaceConfig:
     enabled: bool = True
     # Pairs with proximity below this are not written to product_proximity (0 = all non-zero).
     min_proximity: float = 0.0
+    # phi_pp used inside density and COG: 0 as Stata ecomplexity / the Atlas, 1 as py-ecomplexity
+    # and the R package. The proximity table never holds the diagonal.
+    proximity_diagonal: float = 0.0
 
     def validate(self) -> None:
         if not 0 <= self.min_proximity <= 1:
             raise ConfigError("product_space.min_proximity", "must be between 0 and 1")
+        if self.proximity_diagonal not in (0.0, 1.0):
+            raise ConfigError("product_space.proximity_diagonal", "must be 0 or 1")
 
 
 @dataclass(frozen=True)
@@ -274,7 +283,9 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     for key, value in flat.items():
         parts = key.split(".")
         if len(parts) != 2 or not all(parts):
-            raise ConfigError(key, "overrides are written section.key=value, e.g. rca.threshold=1.0")
+            raise ConfigError(
+                key, "overrides are written section.key=value, e.g. rca.threshold=1.0"
+            )
         nested.setdefault(parts[0], {})[parts[1]] = value
     return nested
 
@@ -299,17 +310,16 @@ def parse_years(spec: str, key: str = "years") -> list[int] | None:
         return None
     years: set[int] = set()
     for part in spec.split(","):
-        part = part.strip()
+        bounds = part.strip().split("-", 1)
         try:
-            if "-" in part:
-                first, last = (int(x) for x in part.split("-", 1))
-                if first > last:
-                    raise ConfigError(key, f"range {part} runs backwards")
-                years.update(range(first, last + 1))
-            else:
-                years.add(int(part))
+            first, last = int(bounds[0]), int(bounds[-1])
         except ValueError as exc:
-            raise ConfigError(key, f"'{spec}' is not a year list such as 1995-2010 or 2001,2005") from exc
+            raise ConfigError(
+                key, f"'{spec}' is not a year list such as 1995-2010 or 2001,2005"
+            ) from exc
+        if first > last:
+            raise ConfigError(key, f"range {part.strip()} runs backwards")
+        years.update(range(first, last + 1))
     if any(y < 1900 or y > 2100 for y in years):
         raise ConfigError(key, f"years must lie between 1900 and 2100, got '{spec}'")
     return sorted(years)

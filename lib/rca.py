@@ -14,22 +14,21 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-YEAR_COUNTRY = Window.partitionBy("year", "country_code")
-YEAR_PRODUCT = Window.partitionBy("year", "product")
-YEAR = Window.partitionBy("year")
-
 
 def revealed_comparative_advantage(exports: DataFrame) -> DataFrame:
     """Add ``rca`` and ``rca_difference`` (and the totals they come from) to each exports row."""
-    country_total = F.sum("export_value").over(YEAR_COUNTRY)
-    product_total = F.sum("export_value").over(YEAR_PRODUCT)
-    world_total = F.sum("export_value").over(YEAR)
+    # Windows are built here, not at import: they need an active SparkContext.
+    country_total = F.sum("export_value").over(Window.partitionBy("year", "country_code"))
+    product_total = F.sum("export_value").over(Window.partitionBy("year", "product"))
+    world_total = F.sum("export_value").over(Window.partitionBy("year"))
     return (
         exports.withColumn("country_export_value", country_total)
         .withColumn("world_product_export_value", product_total)
         .withColumn("world_export_value", world_total)
         .withColumn("_country_share", F.col("export_value") / F.col("country_export_value"))
-        .withColumn("_world_share", F.col("world_product_export_value") / F.col("world_export_value"))
+        .withColumn(
+            "_world_share", F.col("world_product_export_value") / F.col("world_export_value")
+        )
         .withColumn("rca", F.col("_country_share") / F.col("_world_share"))
         .withColumn("rca_difference", F.col("_country_share") - F.col("_world_share"))
         .drop("_country_share", "_world_share")
@@ -52,7 +51,9 @@ def binary_presence(threshold: float = 1.0, strict: bool = False):
 
 def diversification(mcp: DataFrame) -> DataFrame:
     """Diversity k_c = number of products with M_cp = 1, per year and country (0 included)."""
-    return mcp.groupBy("year", "country_code").agg(F.sum("mcp").cast("int").alias("diversification"))
+    return mcp.groupBy("year", "country_code").agg(
+        F.sum("mcp").cast("int").alias("diversification")
+    )
 
 
 def ubiquity(mcp: DataFrame) -> DataFrame:
