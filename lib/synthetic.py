@@ -1,0 +1,957 @@
+"""Synthetic CEPII BACI releases: the project's embedded default dataset and its benchmark data.
+
+The real BACI cannot be redistributed with the code, yet the pipeline, its tests and its
+benchmarks need data with BACI's exact layout and with the statistical shape that economic
+complexity depends on (a nested, skewed country-product matrix). This module generates such a
+release, deterministically from a seed, at three built-in sizes (or any :class:`SizeSpec`):
+
+==========  ===========  =========  ==========  ======================  ===================
+size        years        countries  products    flows per year          use
+==========  ===========  =========  ==========  ======================  ===================
+``tiny``    2018-2020    30         300         ~4 thousand             unit tests (< 2 s)
+``small``   2016-2020    150        ~5,000      ~450 thousand           default release
+``full``    1995-2024    227        ~5,000      ~9 million (~400 MB)    scale benchmarks
+==========  ===========  =========  ==========  ======================  ===================
+
+Layout (as CEPII's ``BACI_HS92_V202401``)
+-----------------------------------------
+- ``BACI_HS92_Y{year}_V202401.csv``: header ``t,i,j,k,v,q``; ``k`` is a 6-character code with
+  leading zeros; ``v`` thousands of current USD with exactly three decimals (at least 0.001);
+  ``q`` metric tons with three decimals, right-aligned with spaces to width 13 (``Q_WIDTH``), or
+  ``NA`` right-aligned the same way (~3 % of rows). Rows are sorted by ``i, j, k``; ``i != j``;
+  no ``(t, i, j, k)`` appears twice. Width 13 is what the real rows in
+  ``../shared/data/real/baci_hs17_y2020_sample`` show (e.g. ``"        0.001"``); longer numbers
+  are not cut, as in BACI.
+- ``country_codes_V202401.csv`` (``country_code,country_name,country_iso2,country_iso3``) lists
+  our whole country table (as BACI's lists more countries than any one year has);
+  ``product_codes_HS92_V202401.csv`` (``code,description``) lists the release's products,
+  including BACI's "not specified according to kind" codes 999999 and 9999AA.
+- Not part of BACI, for tests: ``latent_truth.csv`` (``year,country_code,capability``),
+  ``latent_products.csv`` (``product,requirement``) and ``SYNTHETIC.md`` (seed, size, version).
+
+Product codes
+-------------
+CEPII's product list cannot be shipped, so the default codes are *synthetic but HS-shaped*:
+for every chapter of our own table ``lib/data/hs_chapters.csv`` (HS 1992 chapters and their last
+headings, e.g. 84 -> 8485), headings ``XX01 .. last_heading`` with ~2 % dropped at random, and
+per heading 1-8 subheadings (``XXXX00`` when alone, else ``XXXXd0`` or split ``XXXXd1 ..
+XXXXd9`` groups). This gives 1,221 HS4 headings and 5,026 HS6 codes, in the real chapters and
+headings, but the 6-digit codes are not the real HS92 list (some exist, many do not) and their
+descriptions say "Synthetic subheading ...". The catalogue uses a fixed seed
+(``CATALOGUE_SEED``), so it is the same for every trade seed. Pass ``product_codes=`` (a real
+``product_codes_HS92_V*.csv`` from CEPII) to use the real codes and descriptions instead.
+
+Model
+-----
+All randomness comes from ``numpy.random.Generator`` streams derived from the seed with
+``SeedSequence(seed, spawn_key=(stream, year))``, so each year is reproducible on its own (and
+years can be generated in parallel) whatever other years are asked for.
+
+1. Countries have a latent *capability* ``a_c ~ N(0, 1)`` that follows a slow random walk over
+   the years (steps ``N(0, 0.03)``, anchored at 1995), and an *economy size*
+   ``log S_c = 1.6 (0.7 a_c + 0.71 e_c)``: larger economies are on average more capable, with
+   noise (and grow when their capability does). Products have a *requirement*
+   ``r_p = 1.2 + 0.7 section_offset + N(0, 0.8)`` (machinery, chemicals and instruments above
+   raw materials, see ``SECTION_SOPHISTICATION``), a log-normal *size* and a log-normal *unit
+   price* (higher for demanding products, ~50 times higher in chapters 71 and 97).
+2. Country c exports p *competitively* with probability ``logistic((a_c - r_p) / 0.3)``
+   (and every country is competitive in a few of the 0.4 % least demanding products). One
+   latent order drives every product, so the country-product matrix is nested (capable
+   countries export nearly everything, weak ones only the least demanding products); since
+   requirements sit mostly above the typical capability, diversification is right-skewed.
+3. Other pairs are exported now and then ("non-competitive", e.g. re-exports; more often by
+   large economies) with a tiny value: 1 % of the product's world-average share of a country's
+   exports, so their RCA is far below 1 but above 0. Their frequency is solved so that exported
+   pairs fill the size's flow budget (at most 45 % of all cells). Country c exports
+   ``world_total(year) * S_c / sum(S)`` in all; what the non-competitive pairs leave is split
+   over its competitive products in proportion to product size times log-normal noise.
+4. Each exported pair goes to ``1 + Poisson(lambda_cp)`` distinct importers, ``lambda``
+   growing with the pair's value and scaled so the year has ~``flows_per_year`` flows. Importers
+   are drawn without replacement with probability proportional to ``S_j^0.8`` (exponential-key
+   sampling); their shares are ``S_j^0.5`` times log-normal noise (sd 2.5, so flow values spread
+   over orders of magnitude as in BACI). Quantity = value / (unit price x log-normal noise);
+   3 % of quantities are ``NA``.
+5. Chapters 71 and 97 (the pipeline's "erratic" items) have twice the value noise; the codes
+   999999 and 9999AA are never competitive and exported only now and then.
+
+Measured on the project machine (one core of 2, otherwise idle): tiny in ~0.5 s, small (5
+years, ~90 MB) in ~12 s, one full-width year (9 million flows, ~370 MB) in ~15 s with ~1.1 GB
+peak memory. Each year is simulated in numpy and formatted and written with Arrow; a process
+holds one year at a time (``workers=N`` runs N years side by side).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+GENERATOR_VERSION = "1.0.0"
+RELEASE = "V202401"
+HS_REVISION = "92"
+DEFAULT_SEED = 42
+DEFAULT_SIZE = "small"
+Q_WIDTH = 13
+NA_SHARE = 0.03
+UNSPECIFIED_CODES = ("999999", "9999AA")
+ERRATIC_CHAPTERS = ("71", "97")
+# BACI's own numeric codes, always kept in every size so readers meet them in the tests.
+BACI_SPECIFIC_CODES = (251, 490, 579, 699, 757, 842)
+CATALOGUE_SEED = 1992  # the product classification does not depend on the trade seed
+# Subheadings per heading, 1..8: many headings are undivided, as in HS92 (mean ~4.1).
+SUBHEADING_COUNT_PROBABILITIES = (0.22, 0.13, 0.11, 0.10, 0.10, 0.10, 0.09, 0.15)
+KEY_FILE = ".synthetic_key"  # written last: a release without it is incomplete
+WORLD_KEY_PREFIX = "- world key: "
+
+# Random streams (first element of the SeedSequence spawn key).
+_STREAM_WORLD, _STREAM_WALK, _STREAM_YEAR = 0, 1, 2
+
+# Model parameters (see the module docstring).
+CAPABILITY_STEP_SD = 0.03
+WALK_ANCHOR_YEAR = 1995
+SIZE_SD, SIZE_CAPABILITY_CORR, SIZE_STEP_SD = 1.6, 0.7, 0.04
+LOGISTIC_SCALE = 0.3
+REQUIREMENT_MEAN, REQUIREMENT_SD, SECTION_WEIGHT = 1.2, 0.8, 0.7
+MIN_COMPETITIVE_SHARE, EASIEST_PROBABILITY = 0.004, 0.9
+PRODUCT_SIZE_SD = 1.2
+VALUE_NOISE_SD, ERRATIC_VALUE_NOISE_SD = 1.0, 2.0
+NONCOMPETITIVE_RELATIVE = 0.01  # a non-competitive pair's share vs the product's world share
+MAX_PAIR_DENSITY = 0.45  # at most this share of country-product cells is exported
+MIN_MEAN_IMPORTERS = 1.4  # flow budget / this = most exported pairs we aim for
+IMPORTER_SIZE_POWER, SHARE_SIZE_POWER, SHARE_NOISE_SD = 0.8, 0.5, 2.5
+PAIR_VALUE_POWER = 0.5
+UNIT_PRICE_MEDIAN, UNIT_PRICE_SD, PRICE_NOISE_SD = 4.0, 1.3, 0.5  # thousand USD per ton
+WORLD_TOTAL_1995, WORLD_GROWTH = 5.0e9, 0.055  # thousand USD (~$5 trillion in 1995)
+FULL_FLOWS = 9_000_000  # world totals scale with the release's share of BACI's flow count
+
+# How demanding each HS section is on average (a rough reading of product complexity rankings:
+# instruments, machinery, chemicals high; raw agricultural and mineral products low).
+SECTION_SOPHISTICATION = {
+    1: -0.6, 2: -0.9, 3: -0.8, 4: -0.4, 5: -0.8, 6: 0.5, 7: 0.4, 8: -0.5, 9: -0.4, 10: 0.2,
+    11: -0.5, 12: -0.7, 13: 0.1, 14: -0.2, 15: 0.2, 16: 0.8, 17: 0.5, 18: 0.9, 19: 0.3, 20: 0.0,
+    21: 0.0,
+}  # fmt: skip
+
+
+# --- package data ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chapter:
+    hs2: str
+    title: str
+    section_number: int
+    section_roman: str
+    section_title: str
+    last_heading: str
+
+
+@dataclass(frozen=True)
+class Country:
+    code: int
+    name: str
+    iso2: str
+    iso3: str
+
+
+@dataclass(frozen=True)
+class Product:
+    code: str
+    description: str
+
+
+def _data_text(name: str) -> str:
+    """A file of ``lib/data`` as text; importlib.resources also reads it from a zip."""
+    return resources.files("lib.data").joinpath(name).read_text(encoding="utf-8")
+
+
+def _data_rows(name: str) -> list[dict[str, str]]:
+    # csv (not pandas): Namibia's iso2 "NA" must stay a string.
+    return list(csv.DictReader(io.StringIO(_data_text(name))))
+
+
+def load_chapters() -> list[Chapter]:
+    """Our HS chapter table (96 chapters of HS 1992: 01-97 without 77)."""
+    return [
+        Chapter(
+            hs2=row["hs2"],
+            title=row["chapter_title"],
+            section_number=int(row["section_number"]),
+            section_roman=row["section_roman"],
+            section_title=row["section_title"],
+            last_heading=row["last_heading"],
+        )
+        for row in _data_rows("hs_chapters.csv")
+    ]
+
+
+def load_countries() -> list[Country]:
+    """Our BACI country table, sorted by BACI code."""
+    rows = _data_rows("baci_countries.csv")
+    countries = [
+        Country(int(r["country_code"]), r["country_name"], r["country_iso2"], r["country_iso3"])
+        for r in rows
+    ]
+    return sorted(countries, key=lambda c: c.code)
+
+
+# --- product catalogue -----------------------------------------------------------------------
+
+
+def _short_title(title: str, limit: int = 48) -> str:
+    if len(title) <= limit:
+        return title
+    return title[:limit].rsplit(" ", 1)[0].rstrip(",;") + "..."
+
+
+def _subheading_suffixes(n: int, rng: np.random.Generator) -> list[str]:
+    """n distinct 2-digit suffixes in HS style: ``00`` alone, else one-dash groups d0 or d1..d9.
+
+    Groups use digits 1, 2, ... and the last group 9 ("other"), as the HS does.
+    """
+    if n == 1:
+        return ["00"]
+    n_groups = int(rng.integers(max(2, -(-n // 3)), min(n, 9) + 1))
+    cuts = np.sort(rng.choice(np.arange(1, n), size=n_groups - 1, replace=False))
+    sizes = np.diff(np.concatenate(([0], cuts, [n])))
+    digits = list(range(1, n_groups)) + [9]
+    suffixes: list[str] = []
+    for digit, size in zip(digits, sizes, strict=True):
+        if size == 1:
+            suffixes.append(f"{digit}0")
+        else:
+            subs = list(range(1, int(size))) + [9]
+            suffixes.extend(f"{digit}{s}" for s in subs)
+    return suffixes
+
+
+def _subheading_count(rng: np.random.Generator) -> int:
+    """1-8 subheadings per heading, a fifth of them alone (``XXXX00``); mean ~4.1 as in HS92."""
+    return 1 + int(rng.choice(8, p=SUBHEADING_COUNT_PROBABILITIES))
+
+
+def synthetic_product_catalogue(skip_share: float = 0.02) -> list[Product]:
+    """The HS-shaped synthetic HS6 catalogue (~5,000 codes), the same on every call.
+
+    Headings and chapters are real (from our chapter table); the 6-digit subdivisions are
+    invented (see the module docstring). Ends with BACI's codes 999999 and 9999AA.
+    """
+    rng = np.random.default_rng(CATALOGUE_SEED)
+    products: list[Product] = []
+    for chapter in load_chapters():
+        title = _short_title(chapter.title)
+        for heading in range(1, int(chapter.last_heading[2:]) + 1):
+            n_sub = _subheading_count(rng)
+            suffixes = _subheading_suffixes(n_sub, rng)
+            if rng.random() < skip_share:
+                continue
+            hs4 = f"{chapter.hs2}{heading:02d}"
+            for suffix in suffixes:
+                description = (
+                    f"Synthetic subheading {hs4}.{suffix} (chapter {chapter.hs2}: {title})"
+                )
+                products.append(Product(hs4 + suffix, description))
+    products.append(Product("999999", "Synthetic: commodities not specified according to kind"))
+    products.append(
+        Product("9999AA", "Synthetic: commodities not specified according to kind (legacy)")
+    )
+    return products
+
+
+def read_product_codes(path: str | os.PathLike[str]) -> list[Product]:
+    """Products of a real BACI ``product_codes_HS*_V*.csv`` (``code,description``) as text."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        products = [Product(row["code"].strip().zfill(6), row["description"]) for row in reader]
+    if not products:
+        raise ValueError(f"{path}: no product codes found")
+    return sorted(products, key=lambda p: p.code)
+
+
+# --- sizes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeSpec:
+    """A release size. ``n_products=None`` means the whole product catalogue.
+
+    ``flows_per_year`` is a target: a year never has fewer rows than competitively exported
+    country-product pairs, whatever the target.
+    """
+
+    years: tuple[int, ...]
+    n_countries: int
+    n_products: int | None
+    flows_per_year: int
+    name: str = "custom"
+
+    def __post_init__(self) -> None:
+        if not self.years:
+            raise ValueError("SizeSpec.years must not be empty")
+        if any(not 1900 <= y <= 2100 for y in self.years):
+            raise ValueError(f"SizeSpec.years must lie between 1900 and 2100: {self.years}")
+        if self.n_countries < 3:
+            raise ValueError("SizeSpec.n_countries must be at least 3")
+        if self.n_products is not None and self.n_products < 10:
+            raise ValueError("SizeSpec.n_products must be at least 10 (or None for all)")
+        if self.flows_per_year < 1:
+            raise ValueError("SizeSpec.flows_per_year must be positive")
+
+
+SIZES: dict[str, SizeSpec] = {
+    "tiny": SizeSpec((2018, 2019, 2020), 30, 300, 4_000, "tiny"),
+    "small": SizeSpec(tuple(range(2016, 2021)), 150, None, 450_000, "small"),
+    "full": SizeSpec(tuple(range(1995, 2025)), 227, None, 9_000_000, "full"),
+}
+
+
+def resolve_size(size: str | SizeSpec) -> SizeSpec:
+    if isinstance(size, SizeSpec):
+        return size
+    try:
+        return SIZES[size]
+    except KeyError:
+        raise ValueError(
+            f"unknown size '{size}'; use one of {sorted(SIZES)} or a SizeSpec"
+        ) from None
+
+
+# --- the latent world ------------------------------------------------------------------------
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def _select_countries(countries: Sequence[Country], n: int) -> list[Country]:
+    """n countries, always with BACI's own codes (251, 842, ...), the rest by a fixed draw."""
+    if n > len(countries):
+        raise ValueError(f"n_countries={n}, but the country table has only {len(countries)}")
+    keep = [c for c in countries if c.code in BACI_SPECIFIC_CODES][:n]
+    others = [c for c in countries if c.code not in BACI_SPECIFIC_CODES]
+    rng = np.random.default_rng(CATALOGUE_SEED)
+    picked = rng.choice(len(others), size=n - len(keep), replace=False)
+    return sorted(keep + [others[i] for i in picked], key=lambda c: c.code)
+
+
+def _select_products(products: Sequence[Product], n: int | None) -> list[Product]:
+    """n products by a fixed draw that always keeps the unspecified and some erratic codes."""
+    if n is None or n >= len(products):
+        return list(products)
+    rng = np.random.default_rng(CATALOGUE_SEED)
+    must = [i for i, p in enumerate(products) if p.code in UNSPECIFIED_CODES]
+    for chapter, count in (("71", 3), ("97", 2)):
+        members = [i for i, p in enumerate(products) if p.code.startswith(chapter)]
+        if members:
+            must.extend(rng.choice(members, size=min(count, len(members)), replace=False))
+    must = sorted(set(must))[:n]
+    rest = np.setdiff1d(np.arange(len(products)), must)
+    picked = rng.choice(rest, size=n - len(must), replace=False)
+    return [products[i] for i in sorted([*must, *picked.tolist()])]
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything about a release that does not change from year to year."""
+
+    seed: int
+    spec: SizeSpec
+    countries: tuple[Country, ...]
+    all_countries: tuple[Country, ...]
+    products: tuple[Product, ...]
+    capability0: np.ndarray = field(repr=False)  # at WALK_ANCHOR_YEAR
+    log_size0: np.ndarray = field(repr=False)
+    requirement: np.ndarray = field(repr=False)
+    log_product_size: np.ndarray = field(repr=False)
+    log_unit_price: np.ndarray = field(repr=False)
+    value_noise_sd: np.ndarray = field(repr=False)
+    unspecified: np.ndarray = field(repr=False)
+
+    @property
+    def country_codes(self) -> np.ndarray:
+        return np.array([c.code for c in self.countries], dtype=np.int32)
+
+    @property
+    def product_codes(self) -> list[str]:
+        return [p.code for p in self.products]
+
+
+def _product_attributes(
+    products: Sequence[Product], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Requirement, size, unit price and value noise of each product (see the model)."""
+    sections = {c.hs2: c.section_number for c in load_chapters()}
+    chapters = [p.code[:2] for p in products]
+    offset = np.array([SECTION_SOPHISTICATION.get(sections.get(ch, 0), 0.0) for ch in chapters])
+    unspecified = np.array([p.code in UNSPECIFIED_CODES for p in products])
+    erratic = np.array([ch in ERRATIC_CHAPTERS for ch in chapters])
+    n = len(products)
+    requirement = REQUIREMENT_MEAN + SECTION_WEIGHT * offset + rng.normal(0, REQUIREMENT_SD, n)
+    log_size = rng.normal(0, PRODUCT_SIZE_SD, n)
+    log_price = (
+        np.log(UNIT_PRICE_MEDIAN)
+        + 0.8 * requirement
+        + rng.normal(0, UNIT_PRICE_SD, n)
+        + 4 * erratic
+    )
+    log_size[unspecified] -= 3.0
+    return {
+        "requirement": requirement,
+        "log_product_size": log_size,
+        "log_unit_price": log_price,
+        "value_noise_sd": np.where(erratic, ERRATIC_VALUE_NOISE_SD, VALUE_NOISE_SD),
+        "unspecified": unspecified,
+    }
+
+
+def build_world(
+    spec: SizeSpec, seed: int, product_codes: str | os.PathLike[str] | None = None
+) -> World:
+    """Draw the static latent world of a release (countries, products and their attributes)."""
+    if seed < 0:
+        raise ValueError("seed must be a non-negative integer")
+    all_countries = load_countries()
+    countries = _select_countries(all_countries, spec.n_countries)
+    catalogue = (
+        read_product_codes(product_codes) if product_codes else synthetic_product_catalogue()
+    )
+    products = _select_products(catalogue, spec.n_products)
+    rng = _rng(seed, _STREAM_WORLD)
+    capability = rng.normal(0, 1, len(countries))
+    noise = rng.normal(0, 1, len(countries))
+    rho = SIZE_CAPABILITY_CORR
+    log_size = SIZE_SD * (rho * capability + np.sqrt(1 - rho**2) * noise)
+    return World(
+        seed=seed,
+        spec=spec,
+        countries=tuple(countries),
+        all_countries=tuple(all_countries),
+        products=tuple(products),
+        capability0=capability,
+        log_size0=log_size,
+        **_product_attributes(products, rng),
+    )
+
+
+def _walk_offset(world: World, year: int, stream: int, sd: float) -> np.ndarray:
+    """Cumulated yearly steps from WALK_ANCHOR_YEAR to ``year``; each step has its own seed."""
+    n = len(world.countries)
+    total = np.zeros(n)
+    if year > WALK_ANCHOR_YEAR:
+        for y in range(WALK_ANCHOR_YEAR + 1, year + 1):
+            total += _rng(world.seed, _STREAM_WALK, stream, y).normal(0, sd, n)
+    for y in range(year + 1, WALK_ANCHOR_YEAR + 1):
+        total -= _rng(world.seed, _STREAM_WALK, stream, y).normal(0, sd, n)
+    return total
+
+
+def country_state(world: World, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """(capability, log economy size) of every country in ``year``.
+
+    Size follows capability's walk (a country that gains capability grows) plus its own steps.
+    """
+    capability_step = _walk_offset(world, year, 0, CAPABILITY_STEP_SD)
+    size_step = _walk_offset(world, year, 1, SIZE_STEP_SD)
+    capability = world.capability0 + capability_step
+    log_size = world.log_size0 + SIZE_SD * SIZE_CAPABILITY_CORR * capability_step + size_step
+    return capability, log_size
+
+
+def world_total(world: World, year: int) -> float:
+    """World exports in thousands of current USD (~5.5 % nominal growth a year from 1995).
+
+    Scaled by the release's flow budget relative to BACI's ~9 million flows a year, so that a
+    typical flow has a BACI-like value at every size.
+    """
+    scale = world.spec.flows_per_year / FULL_FLOWS
+    return WORLD_TOTAL_1995 * np.exp(WORLD_GROWTH * (year - 1995)) * scale
+
+
+# --- one year of flows -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YearFlows:
+    """One year's flows as arrays: indices into ``world.countries``/``world.products``.
+
+    Values and quantities are integers in thousandths (exactly what is written, no float
+    rounding surprises); ``q_na`` marks missing quantities.
+    """
+
+    year: int
+    exporter: np.ndarray
+    importer: np.ndarray
+    product: np.ndarray
+    v_milli: np.ndarray
+    q_milli: np.ndarray
+    q_na: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.exporter)
+
+
+def _bisect(expected: Callable[[float], float], target: float, hi: float = 1.0) -> float:
+    """The x >= 0 where the increasing function ``expected`` reaches ``target`` (60 halvings)."""
+    while expected(hi) < target and hi < 1e12:
+        hi *= 2
+    lo = 0.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if expected(mid) < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _exported_pairs(
+    world: World, capability: np.ndarray, log_size: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(exported, competitive) boolean country x product matrices for one year."""
+    n_c, n_p = len(world.countries), len(world.products)
+    gap = (capability[:, None] - world.requirement[None, :]) / LOGISTIC_SCALE
+    p_competitive = 1 / (1 + np.exp(-gap))
+    # Even the weakest economy is competitive in a few of the least demanding products.
+    easiest = np.argsort(np.where(world.unspecified, np.inf, world.requirement))
+    p_competitive[:, easiest[: max(3, int(MIN_COMPETITIVE_SHARE * n_p))]] = EASIEST_PROBABILITY
+    p_competitive[:, world.unspecified] = 0.0
+    competitive = rng.random((n_c, n_p)) < p_competitive
+
+    # Non-competitive exports fill the pair budget; large economies re-export more.
+    budget = min(MAX_PAIR_DENSITY * n_c * n_p, world.spec.flows_per_year / MIN_MEAN_IMPORTERS)
+    needed = max(0.0, budget - competitive.sum())
+    z = (log_size - log_size.mean()) / (log_size.std() + 1e-12)
+    tendency = np.exp(0.5 * z)
+    open_cells = n_p - competitive.sum(axis=1)
+
+    def expected(base: float) -> float:
+        return float((open_cells * np.minimum(0.95, base * tendency)).sum())
+
+    base = _bisect(expected, needed) if needed > 0 else 0.0
+    p_other = np.minimum(0.95, base * tendency)[:, None] * np.where(world.unspecified, 0.3, 1.0)
+    other = (rng.random((n_c, n_p)) < p_other) & ~competitive
+    return competitive | other, competitive
+
+
+def _pair_values(
+    world: World,
+    year: int,
+    log_size: np.ndarray,
+    exported: np.ndarray,
+    competitive: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Export value (thousand USD) of every exported pair, as a country x product matrix.
+
+    Weights are product size x log-normal noise. A non-competitive pair gets
+    ``NONCOMPETITIVE_RELATIVE`` times the product's expected world share of the country's
+    exports (so its RCA is ~0.01: far below 1 but above 0); the competitive pairs share the rest
+    of the country's total in proportion to their weights.
+    """
+    noise = rng.standard_normal(exported.shape) * world.value_noise_sd[None, :]
+    weight = np.exp(world.log_product_size[None, :] + noise)
+    expected_sum = np.exp(world.log_product_size + world.value_noise_sd**2 / 2).sum()
+    other = np.where(exported & ~competitive, NONCOMPETITIVE_RELATIVE * weight / expected_sum, 0)
+    comp = np.where(competitive, weight, 0.0)
+    other_sum, comp_sum = other.sum(axis=1), comp.sum(axis=1)
+    # A country with no competitive product (rare) spreads all its exports over the others.
+    none = comp_sum == 0
+    other[none] /= np.where(other_sum[none] > 0, other_sum[none], 1.0)[:, None]
+    comp_scale = np.where(none, 0.0, np.clip(1 - other_sum, 0, 1) / np.where(none, 1.0, comp_sum))
+    sizes = np.exp(log_size)
+    country_total = world_total(world, year) * sizes / sizes.sum()
+    return (comp * comp_scale[:, None] + other) * country_total[:, None]
+
+
+def _importer_counts(
+    value: np.ndarray, n_countries: int, target: int, rng: np.random.Generator
+) -> np.ndarray:
+    """1 + Poisson(lambda) distinct importers per pair, lambda ~ value^0.5 scaled to ``target``."""
+    cap = n_countries - 1
+    weight = (value / np.median(value)) ** PAIR_VALUE_POWER
+
+    def expected(scale: float) -> float:
+        return float(np.minimum(1 + scale * weight, cap).sum())
+
+    scale = _bisect(expected, target) if target > len(value) else 0.0
+    counts = 1 + rng.poisson(scale * weight)
+    return np.minimum(counts, cap).astype(np.int64)
+
+
+def _choose_importers(
+    exporter: np.ndarray,
+    counts: np.ndarray,
+    importer_weight: np.ndarray,
+    rng: np.random.Generator,
+    chunk_cells: int = 4_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct importers (never the exporter), weighted, without replacement, per pair.
+
+    Exponential keys E_j / w_j: the k smallest are a weighted sample without replacement
+    (Efraimidis-Spirakis). Pairs are processed in chunks so the key matrix stays ~16 MB.
+    Returns (pair index of each flow, importer index of each flow).
+    """
+    n = len(importer_weight)
+    inverse_weight = (1.0 / importer_weight).astype(np.float32)
+    rows = max(1, chunk_cells // n)
+    pair_parts, importer_parts = [], []
+    for start in range(0, len(exporter), rows):
+        stop = min(start + rows, len(exporter))
+        keys = rng.standard_exponential((stop - start, n), dtype=np.float32) * inverse_weight
+        keys[np.arange(stop - start), exporter[start:stop]] = np.inf
+        order = np.argsort(keys, axis=1)
+        take = np.arange(n)[None, :] < counts[start:stop, None]
+        pair_parts.append(np.nonzero(take)[0] + start)
+        importer_parts.append(order[take])
+    return np.concatenate(pair_parts), np.concatenate(importer_parts)
+
+
+def _split_values(
+    pair_value: np.ndarray,
+    pair_of_flow: np.ndarray,
+    importer_size: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Each pair's value split over its importers: shares ~ size^0.5 x log-normal noise."""
+    share = importer_size**SHARE_SIZE_POWER * rng.lognormal(0, SHARE_NOISE_SD, len(pair_of_flow))
+    total = np.bincount(pair_of_flow, weights=share, minlength=len(pair_value))
+    return pair_value[pair_of_flow] * share / total[pair_of_flow]
+
+
+def _to_milli(x: np.ndarray) -> np.ndarray:
+    """Thousandths as integers, at least 1: BACI never shows 0.000."""
+    return np.maximum(np.rint(x * 1000), 1).astype(np.int64)
+
+
+def simulate_year(world: World, year: int) -> YearFlows:
+    """All flows of one year, sorted by exporter, importer and product (BACI's order)."""
+    rng = _rng(world.seed, _STREAM_YEAR, year)
+    capability, log_size = country_state(world, year)
+    exported, competitive = _exported_pairs(world, capability, log_size, rng)
+    values = _pair_values(world, year, log_size, exported, competitive, rng)
+    exporter, product = np.nonzero(exported)
+    pair_value = values[exporter, product]
+    del exported, competitive, values
+
+    counts = _importer_counts(pair_value, len(world.countries), world.spec.flows_per_year, rng)
+    size = np.exp(log_size)
+    pair_of_flow, importer = _choose_importers(exporter, counts, size**IMPORTER_SIZE_POWER, rng)
+    value = _split_values(pair_value, pair_of_flow, size[importer], rng)
+    flow_product = product[pair_of_flow]
+    price = np.exp(world.log_unit_price[flow_product] + rng.normal(0, PRICE_NOISE_SD, len(value)))
+    q_na = rng.random(len(value)) < NA_SHARE
+    flow_exporter = exporter[pair_of_flow]
+
+    n_c, n_p = len(world.countries), len(world.products)
+    order = np.argsort((flow_exporter * n_c + importer) * n_p + flow_product, kind="stable")
+    return YearFlows(
+        year=year,
+        exporter=flow_exporter[order].astype(np.int32),
+        importer=importer[order].astype(np.int32),
+        product=flow_product[order].astype(np.int32),
+        v_milli=_to_milli(value[order]),
+        q_milli=_to_milli((value / price)[order]),
+        q_na=q_na[order],
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def flow_file_name(year: int) -> str:
+    return f"BACI_HS{HS_REVISION}_Y{year}_{RELEASE}.csv"
+
+
+def _format_milli(milli: np.ndarray) -> pa.Array:
+    """Integers in thousandths -> exact ``"123.045"`` strings (vectorised with Arrow)."""
+    whole = pc.cast(pa.array(milli // 1000), pa.string())
+    fraction = pc.utf8_lpad(pc.cast(pa.array(milli % 1000), pa.string()), width=3, padding="0")
+    return pc.binary_join_element_wise(whole, fraction, ".")
+
+
+def format_flows(world: World, flows: YearFlows) -> pa.Table:
+    """The year's flows as BACI's text columns (``q`` padded to ``Q_WIDTH``, ``NA`` missing)."""
+    codes = pa.array(world.product_codes, pa.string())
+    country_codes = pa.array(world.country_codes)
+    quantity = pc.if_else(pa.array(flows.q_na), "NA", _format_milli(flows.q_milli))
+    return pa.table(
+        {
+            "t": pa.repeat(pa.scalar(flows.year, pa.int16()), len(flows)),
+            "i": pc.take(country_codes, pa.array(flows.exporter)),
+            "j": pc.take(country_codes, pa.array(flows.importer)),
+            "k": pc.take(codes, pa.array(flows.product)),
+            "v": _format_milli(flows.v_milli),
+            "q": pc.utf8_lpad(quantity, width=Q_WIDTH, padding=" "),
+        }
+    )
+
+
+def write_flow_file(world: World, year: int, out_dir: Path) -> tuple[int, float]:
+    """Simulate and write one year; returns (number of flows, seconds). Atomic via rename."""
+    start = time.perf_counter()
+    flows = simulate_year(world, year)
+    table = format_flows(world, flows)
+    path = out_dir / flow_file_name(year)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as handle:
+        handle.write(b"t,i,j,k,v,q\n")
+        options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+        pacsv.write_csv(table, handle, options)
+    partial.replace(path)
+    return len(flows), time.perf_counter() - start
+
+
+def _write_text_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """UTF-8, LF, fields quoted only when needed (as CEPII's companion files)."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_country_codes(world: World, out_dir: Path) -> Path:
+    path = out_dir / f"country_codes_{RELEASE}.csv"
+    rows = ((c.code, c.name, c.iso2, c.iso3) for c in world.all_countries)
+    _write_text_csv(path, ("country_code", "country_name", "country_iso2", "country_iso3"), rows)
+    return path
+
+
+def write_product_codes(world: World, out_dir: Path) -> Path:
+    path = out_dir / f"product_codes_HS{HS_REVISION}_{RELEASE}.csv"
+    rows = ((p.code, p.description) for p in world.products)
+    _write_text_csv(path, ("code", "description"), rows)
+    return path
+
+
+def write_latent_truth(world: World, years: Sequence[int], out_dir: Path) -> None:
+    """Latent capabilities by year and product requirements (not BACI; for tests)."""
+    rows = []
+    for year in years:
+        capability, _ = country_state(world, year)
+        rows.extend(
+            (year, c.code, f"{a:.6f}") for c, a in zip(world.countries, capability, strict=True)
+        )
+    _write_text_csv(out_dir / "latent_truth.csv", ("year", "country_code", "capability"), rows)
+    products = (
+        (p.code, f"{r:.6f}") for p, r in zip(world.products, world.requirement, strict=True)
+    )
+    _write_text_csv(out_dir / "latent_products.csv", ("product", "requirement"), products)
+
+
+def world_key(world: World) -> str:
+    """Everything a year's flows depend on besides the year: one folder must not mix two."""
+    digest = hashlib.sha256("\n".join(world.product_codes).encode("utf-8")).hexdigest()[:12]
+    return (
+        f"generator={GENERATOR_VERSION} seed={world.seed} countries={len(world.countries)} "
+        f"products={len(world.products)}:{digest} flows_per_year={world.spec.flows_per_year}"
+    )
+
+
+def _recorded_world_key(out_dir: Path) -> str | None:
+    readme = out_dir / "SYNTHETIC.md"
+    if not readme.is_file():
+        return None
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        if line.startswith(WORLD_KEY_PREFIX):
+            return line[len(WORLD_KEY_PREFIX) :].strip("`")
+    return None
+
+
+def _years_in_folder(out_dir: Path) -> set[int]:
+    pattern = re.compile(rf"^BACI_HS{HS_REVISION}_Y(\d{{4}})_{RELEASE}\.csv$")
+    return {int(m.group(1)) for p in out_dir.iterdir() if (m := pattern.match(p.name))}
+
+
+def _count_rows(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b"")) - 1
+
+
+def _write_readme(world: World, counts: dict[int, int], out_dir: Path) -> None:
+    spec, years = world.spec, sorted(counts)
+    flows = ", ".join(f"{y}: {counts[y]:,}" for y in years) or "(generation in progress)"
+    span = f"{years[0]}-{years[-1]} ({len(years)})" if years else "(generation in progress)"
+    lines = [
+        "# SYNTHETIC BACI release (not real trade data)",
+        "",
+        "Generated by `lib/synthetic.py` of ecomplexity-spark in CEPII BACI's layout "
+        f"(`BACI_HS{HS_REVISION}_Y*_{RELEASE}.csv`). The flows come from a latent capability "
+        "model (see the module docstring); product codes are HS-shaped but synthetic unless a "
+        "real CEPII product list was given. Do not use for any economic conclusion.",
+        "",
+        f"- generator version: {GENERATOR_VERSION}",
+        f"- seed: {world.seed}",
+        f"- size: {spec.name} ({len(world.countries)} countries, {len(world.products)} products, "
+        f"target {spec.flows_per_year:,} flows per year)",
+        f"- years: {span}",
+        f"- flows per year: {flows}",
+        "- not part of BACI: latent_truth.csv (year, country_code, capability), "
+        "latent_products.csv (product, requirement), this file",
+        f"{WORLD_KEY_PREFIX}`{world_key(world)}`",
+        "",
+    ]
+    (out_dir / "SYNTHETIC.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _year_task(args: tuple[World, int, str]) -> tuple[int, int, float]:
+    world, year, out_dir = args
+    n_flows, seconds = write_flow_file(world, year, Path(out_dir))
+    return year, n_flows, seconds
+
+
+def generate_release(
+    out_dir: str | os.PathLike[str],
+    size: str | SizeSpec = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
+    years: Iterable[int] | None = None,
+    product_codes: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> Path:
+    """Write a synthetic BACI release into ``out_dir`` and return its path.
+
+    ``years`` overrides the size's years (each year is identical whichever others are made);
+    ``product_codes`` is a real BACI product list to use instead of the synthetic catalogue;
+    ``workers > 1`` makes years in parallel processes (each holds one year in memory);
+    ``progress(year, n_flows, seconds)`` is called as each year is written.
+
+    Flow files of other years already in ``out_dir`` are kept if they come from the same seed
+    and size (SYNTHETIC.md and latent_truth.csv then cover all of them); otherwise the call
+    refuses, so a folder never mixes two releases.
+    """
+    spec = resolve_size(size)
+    year_list = sorted(set(years)) if years is not None else list(spec.years)
+    if years is not None:
+        spec = SizeSpec(
+            tuple(year_list), spec.n_countries, spec.n_products, spec.flows_per_year, spec.name
+        )
+    world = build_world(spec, seed, product_codes)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    kept_years = _years_in_folder(out) - set(year_list)
+    if kept_years and _recorded_world_key(out) != world_key(world):
+        raise ValueError(
+            f"{out} already holds BACI flow files for {sorted(kept_years)} that are not from "
+            "this seed and size; write into an empty folder (a year can be regenerated into "
+            "an existing release only with the same seed and size)"
+        )
+    counts = {year: _count_rows(out / flow_file_name(year)) for year in kept_years}
+    _write_readme(world, counts, out)  # records the world key before any year is written
+    write_country_codes(world, out)
+    write_product_codes(world, out)
+    for year, n_flows, seconds in _run_years(world, year_list, out, workers):
+        counts[year] = n_flows
+        if progress is not None:
+            progress(year, n_flows, seconds)
+    write_latent_truth(world, sorted(counts), out)
+    _write_readme(world, counts, out)
+    return out
+
+
+def _run_years(
+    world: World, years: Sequence[int], out: Path, workers: int
+) -> Iterator[tuple[int, int, float]]:
+    tasks = [(world, year, str(out)) for year in years]
+    if workers <= 1 or len(years) == 1:
+        yield from map(_year_task, tasks)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(years))) as pool:
+        yield from pool.map(_year_task, tasks)
+
+
+# --- the embedded default release ------------------------------------------------------------
+
+
+def _generated_root() -> Path:
+    """``data/generated`` of the project (or $ECX_GENERATED_DIR).
+
+    When ``lib`` is not in the project folder (imported from the zip spark-submit ships with
+    --py-files, or installed), the current directory, which spark-submit.sh sets to the root.
+    """
+    override = os.environ.get("ECX_GENERATED_DIR")
+    if override:
+        return Path(override)
+    project = Path(__file__).resolve().parent.parent
+    root = project if (project / "pyproject.toml").is_file() else Path.cwd()
+    return root / "data" / "generated"
+
+
+def default_release_path() -> Path:
+    return _generated_root() / "default"
+
+
+def release_key(size: str | SizeSpec = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> str:
+    """What a generated release depends on: version, seed, size, and a digest of the generator's
+    source and data tables, so that any change to them regenerates the default release."""
+    digest = hashlib.sha256()
+    loader = globals().get("__loader__")
+    if loader is not None and hasattr(loader, "get_data"):
+        digest.update(loader.get_data(__file__))
+    for name in ("hs_chapters.csv", "baci_countries.csv"):
+        digest.update(_data_text(name).encode("utf-8"))
+    spec = resolve_size(size)
+    return (
+        f"generator={GENERATOR_VERSION} seed={seed} size={spec!r} source={digest.hexdigest()[:16]}"
+    )
+
+
+@contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """An advisory file lock, so concurrent first uses generate the release only once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no locking
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _is_current(path: Path, key: str) -> bool:
+    key_file = path / KEY_FILE
+    return key_file.is_file() and key_file.read_text(encoding="utf-8") == key
+
+
+def ensure_default_release(
+    path: str | os.PathLike[str] | None = None,
+    size: str | SizeSpec = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
+) -> Path:
+    """The default synthetic release, generated on first use (~15 s) and reused after.
+
+    It is regenerated when the generator (version, source, data tables), the seed or the size
+    changes. Generation goes to a temporary folder renamed at the end, so an interrupted run
+    never leaves a half release behind.
+    """
+    target = Path(path) if path is not None else default_release_path()
+    key = release_key(size, seed)
+    if _is_current(target, key):
+        return target
+    with _exclusive_lock(target.parent / f".{target.name}.lock"):
+        if _is_current(target, key):
+            return target
+        for stale in target.parent.glob(f".{target.name}.tmp-*"):  # left by killed runs
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
+        generate_release(staging, size=size, seed=seed)
+        (staging / KEY_FILE).write_text(key, encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
