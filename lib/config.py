@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import tomllib
 import types
 import typing
@@ -16,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+# conf/ of the project; when lib/ runs from the zip shipped to a cluster, ECX_CONF_DIR (set by
+# spark-submit.sh) points at it, and without the file the dataclass defaults below apply: a test
+# keeps conf/default.toml identical to them.
+CONF_DIR = Path(os.environ.get("ECX_CONF_DIR", Path(__file__).resolve().parent.parent / "conf"))
 DEFAULT_CONFIG = CONF_DIR / "default.toml"
 
 
@@ -151,6 +155,31 @@ class SparkConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """The country report (jobs/report.py, docs/report.md)."""
+
+    country: str = "GBR"  # ISO3
+    compare: tuple[str, ...] = ("DEU", "FRA", "ITA", "USA", "JPN", "CAN")
+    years: str = ""  # "1995-2010"; "" = every year with indicators
+    sector_scheme: str = "goods15"  # goods15, hs_sections or a CSV path (hs2/hs4/hs6 -> sector)
+    sector_column: str = ""  # sector column of a CSV scheme; "" = "sector" or its only column
+    services: str = ""  # optional services exports CSV (country,year,category,value)
+    adjacent_top: int = 20  # rows of the gained/lost and adjacent-products tables
+
+    def validate(self) -> None:
+        for key, code in [("report.country", self.country)] + [
+            ("report.compare", c) for c in self.compare
+        ]:
+            if len(code) != 3 or not code.isalpha():
+                raise ConfigError(key, f"'{code}' is not an ISO3 country code such as GBR")
+        parse_years(self.years, key="report.years")
+        if not self.sector_scheme:
+            raise ConfigError("report.sector_scheme", "must not be empty")
+        if self.adjacent_top < 1:
+            raise ConfigError("report.adjacent_top", "must be at least 1")
+
+
+@dataclass(frozen=True)
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -161,6 +190,7 @@ class Config:
     eci: EciConfig = field(default_factory=EciConfig)
     product_space: ProductSpaceConfig = field(default_factory=ProductSpaceConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -180,7 +210,7 @@ def load_config(
     overrides: list[str] | dict[str, Any] | None = None,
 ) -> Config:
     """Defaults, then the preset file ``path`` (only the keys it sets), then ``--set`` overrides."""
-    data = _read_toml(DEFAULT_CONFIG)
+    data = _read_toml(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else {}
     if path:
         data = _deep_merge(data, _read_toml(Path(path)))
     if isinstance(overrides, list):

@@ -1,0 +1,281 @@
+"""The product space: proximity, density, complexity outlook (COI) and outlook gain (COG).
+
+Per year, on the active submatrix (countries with d_c > 0, products with u_p > 0), following Stata
+``ecomplexity`` (the Atlas reference; ``proxdiscrete.ado``, ``calculate_density.ado``,
+``coicog.ado``):
+
+    C_pp'       = sum_c M_cp M_cp'                       (co-occurrence; C_pp = u_p)
+    phi_pp'     = C_pp' / max(u_p, u_p') = min(P(p|p'), P(p'|p)),   phi_pp = 0
+    density_cp  = sum_p' M_cp' phi_p'p / sum_p' phi_p'p
+    COI_c       = sum_p (1 - M_cp) density_cp kp_p
+    COG_cp      = (1 - M_cp) sum_p' (1 - M_cp') phi_p'p kp_p' / sum_p'' phi_p'p''
+
+``kp`` is the raw PCI eigenvector of Stata (before normalisation). We take PCI from
+``lib.eci`` and re-centre it at its ubiquity-weighted mean: kp = PCI - sum_p u_p PCI_p / sum_p u_p.
+WHY this recovers Stata exactly: diversity is the left Perron vector of Mcc, so the ECI
+eigenvector satisfies sum_c d_c e_c = 0, hence sum_p u_p kp_p = 0; and Stata's PCI is
+(kp - mean(e)) / sd(e). So the re-centred atlas PCI is kp / sd(e): COG comes out "divided by the
+sd of ECI" as in Stata, and COI (z-scored afterwards) is unaffected by the scale. Under
+``zscore`` normalisation the same rule gives kp / sd(kp), i.e. COG in PCI units.
+
+COI is then z-scored like ECI: ``atlas`` with the sample sd over the C x P long rows (Stata),
+``zscore`` with the sample sd over countries. (py-ecomplexity uses the population sd over
+countries for both COI and the COG divisor, and diagonal 1: with ``proximity_diagonal = 1`` its
+density is ours and its COI and COG are ours times sqrt(CP / (CP - 1)).)
+
+``ProductSpaceConfig.proximity_diagonal`` sets phi_pp inside density and COG: 0 as Stata / the
+Atlas (default), 1 as py-ecomplexity and the R package. The proximity table never holds the
+diagonal.
+
+A product whose proximity to every other product is 0 (all its exporters export nothing else)
+has undefined density (NULL); it adds nothing to COI and COG. Products without a PCI (outside
+ECI's connected component, see ``lib.eci``) add nothing to COI and COG and get NULL COG; countries
+exporting such products get NULL COI and COG; COI is standardised over the remaining countries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from lib.config import EciConfig, ProductSpaceConfig
+from lib.matrices import (
+    active_masks,
+    expand,
+    expand_matrix,
+    grid_frame,
+    per_year_tables,
+    year_matrix,
+)
+
+ATLAS = "atlas"
+ZSCORE = "zscore"
+ROW_CHUNK = 512  # proximity rows scanned at a time when listing pairs (bounds index memory)
+
+PROXIMITY_SCHEMA = T.StructType(
+    [
+        T.StructField("year", T.IntegerType(), False),
+        T.StructField("product_a", T.StringType(), False),
+        T.StructField("product_b", T.StringType(), False),
+        T.StructField("proximity", T.DoubleType(), False),
+    ]
+)
+COUNTRY_PRODUCT_SCHEMA = T.StructType(
+    [
+        T.StructField("year", T.IntegerType(), False),
+        T.StructField("country_code", T.IntegerType(), False),
+        T.StructField("product", T.StringType(), False),
+        T.StructField("density", T.DoubleType(), True),
+        T.StructField("cog", T.DoubleType(), True),
+    ]
+)
+COUNTRY_SCHEMA = T.StructType(
+    [
+        T.StructField("year", T.IntegerType(), False),
+        T.StructField("country_code", T.IntegerType(), False),
+        T.StructField("coi", T.DoubleType(), True),
+    ]
+)
+
+
+# --- numpy cores ---------------------------------------------------------------------------
+
+
+def proximity_matrix(M: np.ndarray) -> np.ndarray:
+    """phi (P x P): C_pp' / max(u_p, u_p'), diagonal 0, rows / columns of inactive products 0."""
+    M = np.asarray(M, dtype=np.float64)
+    phi = M.T @ M  # co-occurrence, divided in place below (P x P can be 5,000 x 5,000)
+    u = np.diag(phi).copy()
+    denominator = np.maximum.outer(u, u)
+    # Where max(u_p, u_p') = 0 both products are inactive and C_pp' is already 0.
+    np.divide(phi, denominator, out=phi, where=denominator > 0)
+    del denominator
+    np.fill_diagonal(phi, 0.0)
+    return phi
+
+
+def proximity_pairs(
+    phi: np.ndarray, min_proximity: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (a < b) with phi_ab > 0 and phi_ab >= min_proximity, and their values."""
+    a_parts, b_parts, v_parts = [], [], []
+    n = phi.shape[0]
+    for start in range(0, n, ROW_CHUNK):
+        block = phi[start : start + ROW_CHUNK]
+        keep = (block > 0) & (block >= min_proximity)
+        # upper triangle only: column index > row index
+        keep &= np.arange(n)[None, :] > np.arange(start, start + block.shape[0])[:, None]
+        rows, cols = np.nonzero(keep)
+        a_parts.append(rows + start)
+        b_parts.append(cols)
+        v_parts.append(block[rows, cols])
+    if not a_parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    return np.concatenate(a_parts), np.concatenate(b_parts), np.concatenate(v_parts)
+
+
+@dataclass(frozen=True)
+class OutlookResult:
+    """density and cog (countries x products) and coi (countries); NaN where undefined."""
+
+    density: np.ndarray
+    cog: np.ndarray
+    coi: np.ndarray
+
+
+def density_and_outlook_matrix(
+    M: np.ndarray,
+    pci: np.ndarray,
+    proximity_diagonal: float = 0.0,
+    normalization: str = ATLAS,
+) -> OutlookResult:
+    """Density, COG and COI of one 0/1 matrix given the PCI of its products (see module doc).
+
+    ``pci`` has one entry per column of M; entries of inactive products are ignored.
+    """
+    if normalization not in (ATLAS, ZSCORE):
+        raise ValueError(f"normalization must be '{ATLAS}' or '{ZSCORE}', got {normalization!r}")
+    M = np.asarray(M, dtype=np.float64)
+    ac, ap = active_masks(M)
+    sub = M[np.ix_(ac, ap)]
+    C, P = sub.shape
+    if C == 0:
+        n_c, n_p = M.shape
+        nan_grid = np.full((n_c, n_p), np.nan)
+        return OutlookResult(nan_grid, nan_grid.copy(), np.full(n_c, np.nan))
+
+    phi = proximity_matrix(sub)
+    phi[np.diag_indices(P)] = proximity_diagonal
+    totals = phi.sum(axis=0)  # = row sums, phi is symmetric
+    has_neighbours = totals > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(has_neighbours[None, :], (sub @ phi) / totals[None, :], np.nan)
+
+    # Products with a PCI (ECI's connected component) and the countries that only export those.
+    pci_active = np.asarray(pci, dtype=np.float64)[ap]
+    known = np.isfinite(pci_active)
+    rated = sub[:, ~known].sum(axis=1) == 0
+    cog = np.full((C, P), np.nan)
+    coi = np.full(C, np.nan)
+    if known.any() and rated.any():
+        u = sub.sum(axis=0)
+        centre = (u[known] @ pci_active[known]) / u[known].sum()
+        kp = np.where(known, pci_active - centre, 0.0)  # re-centred: sum_p u_p kp_p = 0
+        missing = 1.0 - sub
+
+        coi_raw = (np.where(has_neighbours[None, :], density, 0.0) * missing) @ kp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weight = np.where(has_neighbours, kp / totals, 0.0)
+        cog_all = missing * ((missing * weight[None, :]) @ phi)
+        cog[np.ix_(rated, known)] = cog_all[np.ix_(rated, known)]
+        coi[rated] = _standardise(coi_raw[rated], int(known.sum()), normalization)
+    return OutlookResult(
+        expand_matrix(density, ac, ap), expand_matrix(cog, ac, ap), expand(coi, ac)
+    )
+
+
+def _standardise(values: np.ndarray, n_products: int, normalization: str) -> np.ndarray:
+    """z-score: atlas = sample sd over the C x P long rows (Stata), zscore = over countries."""
+    n = values.size
+    mean = values.mean()
+    if normalization == ATLAS:
+        rows = n * n_products
+        sd = np.sqrt(n_products * np.sum((values - mean) ** 2) / (rows - 1)) if rows > 1 else np.nan
+    else:
+        sd = values.std(ddof=1) if n > 1 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (values - mean) / sd
+
+
+# --- Spark ---------------------------------------------------------------------------------
+
+
+def _rows(mcp: DataFrame) -> DataFrame:
+    return mcp.select(
+        F.col("year").cast("int"),
+        F.col("country_code").cast("int"),
+        F.col("product").cast("string"),
+        F.col("mcp").cast("int"),
+    )
+
+
+def proximity(mcp: DataFrame, cfg: ProductSpaceConfig | None = None) -> DataFrame:
+    """Product proximity per year: year, product_a, product_b, proximity.
+
+    Only pairs with proximity > 0 (and >= ``cfg.min_proximity``) are listed, in BOTH orders
+    ((a, b) and (b, a)), never the diagonal. WHY both: "neighbours of product X" is then a single
+    filter on product_a, with no union in BI tools; the UDF emits each pair once (a < b) and the
+    mirror row is added by a narrow ``explode``, so the per-year task holds half the rows.
+    """
+    min_proximity = (cfg or ProductSpaceConfig()).min_proximity
+
+    def compute(year: int, pdf: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        ym = year_matrix(pdf)
+        a, b, values = proximity_pairs(proximity_matrix(ym.M), min_proximity)
+        return {
+            "pairs": pd.DataFrame(
+                {
+                    "year": year,
+                    "product_a": ym.products[a],
+                    "product_b": ym.products[b],
+                    "proximity": values,
+                }
+            )
+        }
+
+    pairs = per_year_tables(_rows(mcp), compute, {"pairs": PROXIMITY_SCHEMA})["pairs"]
+    both = F.array(
+        F.struct(F.col("product_a").alias("a"), F.col("product_b").alias("b")),
+        F.struct(F.col("product_b").alias("a"), F.col("product_a").alias("b")),
+    )
+    return pairs.select("year", F.explode(both).alias("pair"), "proximity").select(
+        "year",
+        F.col("pair.a").alias("product_a"),
+        F.col("pair.b").alias("product_b"),
+        "proximity",
+    )
+
+
+def density_and_outlook(
+    mcp: DataFrame,
+    pci_df: DataFrame,
+    cfg: ProductSpaceConfig | None = None,
+    eci_cfg: EciConfig | None = None,
+) -> tuple[DataFrame, DataFrame]:
+    """Density and COG per (year, country, product) and COI per (year, country).
+
+    ``pci_df`` (year, product, pci) is the product table of ``lib.eci.economic_complexity`` run
+    with the same ``eci_cfg`` on the same ``mcp``. Returns:
+
+    - country_product: year, country_code, product, density, cog -- over the full grid of the
+      year's countries x products (pairs without exports included: they are the opportunities);
+      NULL for inactive countries or products. cog = 0 where M_cp = 1.
+    - country: year, country_code, coi (NULL for inactive countries).
+    """
+    diagonal = (cfg or ProductSpaceConfig()).proximity_diagonal
+    normalization = (eci_cfg or EciConfig()).normalization
+    rows = _rows(mcp).join(
+        pci_df.select(F.col("year").cast("int"), F.col("product").cast("string"), "pci"),
+        ["year", "product"],
+        "left",
+    )
+
+    def compute(year: int, pdf: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        ym = year_matrix(pdf)
+        pci = pdf.groupby("product")["pci"].first().reindex(ym.products).to_numpy(np.float64)
+        res = density_and_outlook_matrix(ym.M, pci, diagonal, normalization)
+        country = pd.DataFrame({"year": year, "country_code": ym.countries, "coi": res.coi})
+        return {
+            "country_product": grid_frame(ym, year, density=res.density, cog=res.cog),
+            "country": country,
+        }
+
+    tables = per_year_tables(
+        rows, compute, {"country_product": COUNTRY_PRODUCT_SCHEMA, "country": COUNTRY_SCHEMA}
+    )
+    return tables["country_product"], tables["country"]
