@@ -48,8 +48,9 @@ ensure_venv() {
   base=$(find_python) || die "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)."
   log "installing the pinned environment into $VENV (first run only, a few minutes)"
   [ -x "$PY" ] || "$base" -m venv "$VENV"
-  "$PY" -m pip install --quiet --upgrade pip >/dev/null
-  "$PY" -m pip install --quiet -e "$ROOT[dev]"
+  mkdir -p "$CACHE"
+  { "$PY" -m pip install --upgrade pip && "$PY" -m pip install -e "$ROOT[dev]"; } >"$CACHE/pip.log" 2>&1 ||
+    { tail -30 "$CACHE/pip.log" >&2; die "pip install failed; full log in $CACHE/pip.log"; }
   echo "$want" > "$stamp"
 }
 
@@ -97,6 +98,7 @@ bootstrap() {
 export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$PY}"
 export PYSPARK_DRIVER_PYTHON="${PYSPARK_DRIVER_PYTHON:-$PY}"
 export ECX_JARS_DIR="$JARS_DIR"
+export ECX_CONF_DIR="${ECX_CONF_DIR:-$ROOT/conf}"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 
 case "${1:-}" in

@@ -1,0 +1,73 @@
+"""Main job: BACI release -> Delta tables of yearly economic-complexity indicators.
+
+    ./spark-submit.sh jobs/fitness.py                         # embedded default release
+    ./spark-submit.sh jobs/fitness.py --source /data/BACI_HS92_V202401.zip --years 1995-2010
+    ./spark-submit.sh jobs/fitness.py --no-ingest --set products.level=hs6
+
+Runs the ingest first (unless --no-ingest), then every indicator, and prints the top 10
+countries by Fitness and by ECI for the latest year.
+"""
+
+from __future__ import annotations
+
+from lib.cli import common_parser, config_from_args
+from lib.io.baci import BaciFormatError
+from lib.run_log import RunRecord
+from lib.session import build_session
+from lib.workflow import (
+    absolute,
+    locate_release,
+    run_indicators,
+    run_ingest,
+    set_commit_metadata,
+    top_table,
+)
+
+
+def main() -> None:
+    parser = common_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--no-ingest", action="store_true", help="use the flows already in the warehouse"
+    )
+    parser.add_argument("--top", type=int, default=10, help="rows in the printed top tables")
+    args = parser.parse_args()
+    config = config_from_args(args)  # config errors stop here, before Spark starts
+    try:
+        release = None if args.no_ingest else locate_release(config)
+    except BaciFormatError as exc:
+        raise SystemExit(f"Input error: {exc}") from exc
+
+    spark = build_session(
+        "ecomplexity-fitness",
+        extra_conf={"spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions)},
+    )
+    run = RunRecord("fitness", config)
+    set_commit_metadata(spark, run)
+    warehouse = config.output.warehouse
+    try:
+        if release is not None:
+            report = run_ingest(spark, config, release, run)
+            print(
+                f"Ingested {release.release} {release.hs_revision} {report.years[0]}-{report.years[-1]}: "
+                f"{report.totals}"
+            )
+        years = run_indicators(spark, config, run)
+    except BaseException as exc:
+        run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    run.write(spark, warehouse, "succeeded")
+
+    latest = years[-1]
+    print(top_table(spark, warehouse, "fitness", latest, args.top))
+    print(top_table(spark, warehouse, "eci", latest, args.top))
+    print(f"\nRun {run.run_id} wrote its tables under {absolute(warehouse)}:")
+    print("  country_year, product_year, country_product_year, product_proximity,")
+    print(
+        "  fitness_convergence, baci_flows, baci_quarantine, baci_countries, baci_products, run_log"
+    )
+    print(f"Stage seconds: {run.stage_seconds}")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()

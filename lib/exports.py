@@ -1,0 +1,92 @@
+"""Flows -> exports by year, country and product: the input of every indicator.
+
+X_cp is the sum of a country's flows of a product over all importers. Products are taken at the
+configured HS level (HS4 by default: the report's "just over 1,000 categories"). The report's
+"erratic items" (HS chapters 71 and 97) and BACI's unspecified codes (9999AA, 999999) are left out
+before aggregation. Optional size thresholds (the Atlas preset) drop small countries and products
+per year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from lib.config import Config
+from lib.io.baci import UNSPECIFIED_PREFIX
+
+LEVEL_DIGITS = {"hs2": 2, "hs4": 4, "hs6": 6}
+
+Transform = Callable[[DataFrame], DataFrame]
+
+
+def product_at_level(level: str, column: str = "product") -> Column:
+    """The HS2/HS4 prefix of a 6-character HS code, or the code itself at HS6."""
+    return F.substring(F.col(column), 1, LEVEL_DIGITS[level])
+
+
+def exclude_erratic_items(chapters: Iterable[str], unspecified: bool = True) -> Transform:
+    """Drop flows in the given HS chapters and, optionally, BACI's 9999xx unspecified codes."""
+    chapters = list(chapters)
+
+    def _transform(flows: DataFrame) -> DataFrame:
+        keep = ~F.substring("product", 1, 2).isin(chapters) if chapters else F.lit(True)
+        if unspecified:
+            keep = keep & ~F.col("product").startswith(UNSPECIFIED_PREFIX)
+        return flows.where(keep)
+
+    return _transform
+
+
+def country_product_exports(level: str) -> Transform:
+    """Flows (year, exporter, importer, product, value) -> (year, country_code, product, export_value)."""
+
+    def _transform(flows: DataFrame) -> DataFrame:
+        return (
+            flows.groupBy(
+                "year",
+                F.col("exporter").alias("country_code"),
+                product_at_level(level).alias("product"),
+            )
+            .agg(F.sum("value").alias("export_value"))
+            .where(F.col("export_value") > 0)
+        )
+
+    return _transform
+
+
+def drop_small_exporters_and_products(min_country: float, min_product: float) -> Transform:
+    """Atlas-style cleaning: countries and products below the yearly totals given are dropped."""
+
+    def _transform(exports: DataFrame) -> DataFrame:
+        if min_country <= 0 and min_product <= 0:
+            return exports
+        country_total = F.sum("export_value").over(Window.partitionBy("year", "country_code"))
+        product_total = F.sum("export_value").over(Window.partitionBy("year", "product"))
+        return (
+            exports.withColumn("_country_total", country_total)
+            .withColumn("_product_total", product_total)
+            .where(
+                (F.col("_country_total") >= min_country) & (F.col("_product_total") >= min_product)
+            )
+            .drop("_country_total", "_product_total")
+        )
+
+    return _transform
+
+
+def exports_for_indicators(flows: DataFrame, config: Config) -> tuple[DataFrame, DataFrame]:
+    """(all exports at the product level, exports kept for the indicators after thresholds)."""
+    products = config.products
+    chapters = products.erratic_chapters if products.exclude_erratic else ()
+    exports = flows.transform(
+        exclude_erratic_items(chapters, products.exclude_unspecified)
+    ).transform(country_product_exports(products.level))
+    kept = exports.transform(
+        drop_small_exporters_and_products(
+            config.countries.min_export_value, products.min_world_export
+        )
+    )
+    return exports, kept

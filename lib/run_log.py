@@ -1,0 +1,85 @@
+"""The run log: one row per run with its config, input table versions and row counts per stage.
+
+Every Delta commit of a run carries the same run id in its ``userMetadata``, so a table version
+can be traced back to the run (and config) that wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+
+from lib import __version__
+from lib.config import Config
+from lib.io import delta
+
+RUN_LOG_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), False),
+        T.StructField("job", T.StringType(), False),
+        T.StructField("status", T.StringType(), False),
+        T.StructField("started_at", T.TimestampType(), False),
+        T.StructField("finished_at", T.TimestampType(), False),
+        T.StructField("code_version", T.StringType(), False),
+        T.StructField("config", T.StringType(), False),
+        T.StructField("source", T.StringType(), True),
+        T.StructField("baci_release", T.StringType(), True),
+        T.StructField("years", T.ArrayType(T.IntegerType()), True),
+        T.StructField("input_versions", T.MapType(T.StringType(), T.LongType()), True),
+        T.StructField("row_counts", T.MapType(T.StringType(), T.LongType()), True),
+        T.StructField("stage_seconds", T.MapType(T.StringType(), T.DoubleType()), True),
+        T.StructField("error", T.StringType(), True),
+    ]
+)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+
+
+@dataclass
+class RunRecord:
+    job: str
+    config: Config
+    run_id: str = field(default_factory=new_run_id)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    source: str | None = None
+    baci_release: str | None = None
+    years: list[int] = field(default_factory=list)
+    input_versions: dict[str, int] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def write(
+        self, spark: SparkSession, warehouse: str, status: str, error: str | None = None
+    ) -> None:
+        row = (
+            self.run_id,
+            self.job,
+            status,
+            self.started_at.replace(tzinfo=None),
+            datetime.now(UTC).replace(tzinfo=None),
+            __version__,
+            self.config.to_json(),
+            self.source,
+            self.baci_release,
+            [int(y) for y in self.years],
+            {k: int(v) for k, v in self.input_versions.items()},
+            {k: int(v) for k, v in self.row_counts.items()},
+            {k: float(v) for k, v in self.stage_seconds.items()},
+            error,
+        )
+        df = spark.createDataFrame([row], RUN_LOG_SCHEMA)
+        delta.append_rows(df, warehouse, delta.RUN_LOG, self.run_id)
+
+    def summary(self) -> str:
+        return json.dumps(
+            {"run_id": self.run_id, "rows": self.row_counts, "seconds": self.stage_seconds},
+            indent=2,
+            sort_keys=True,
+        )
