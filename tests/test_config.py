@@ -93,3 +93,11 @@ def test_job_rejects_bad_config_before_spark_starts(tmp_path):
     assert "config key 'rca.threshold': must be positive" in result.stderr
     assert "SparkContext" not in result.stderr and elapsed < 30  # no JVM was started
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_default_file_matches_the_dataclass_defaults():
+    """conf/default.toml documents the defaults; the code must agree (it is the fallback on a
+    cluster driver that has only the zipped code)."""
+    from lib.config import DEFAULT_CONFIG, Config, _read_toml, from_dict
+
+    assert from_dict(_read_toml(DEFAULT_CONFIG)) == Config()
