@@ -100,7 +100,6 @@ def ingest_release(
 ) -> IngestReport:
     countries = read_country_codes(release.country_file)
     products = read_product_codes(release.product_file)
-    check_flow_headers(release)
     meta = {"baci_release": release.release, "hs_revision": release.hs_revision}
     report = IngestReport(release.release, release.hs_revision, release.years)
 

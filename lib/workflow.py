@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.config import Config, parse_years
-from lib.ingest import IngestReport, ingest_release
+from lib.ingest import IngestReport, check_flow_headers, ingest_release
 from lib.io import delta
 from lib.io.baci import BaciRelease, discover_release
 from lib.pipeline import IndicatorTables, compute_indicators
@@ -27,8 +27,14 @@ def resolve_source(config: Config) -> str:
 
 
 def locate_release(config: Config) -> BaciRelease:
-    """Discover the release on the driver: file-level errors surface before any write."""
-    return discover_release(resolve_source(config), parse_years(config.input.years, "input.years"))
+    """Discover and check the release on the driver, before Spark starts: file-level errors
+    (missing code lists, mixed releases, unreadable zip, empty files, missing columns) stop the
+    run before anything is written."""
+    release = discover_release(
+        resolve_source(config), parse_years(config.input.years, "input.years")
+    )
+    check_flow_headers(release)
+    return release
 
 
 @contextmanager
