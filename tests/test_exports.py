@@ -1,0 +1,53 @@
+"""Flows -> exports: product level, erratic items, unspecified codes, size thresholds."""
+
+from __future__ import annotations
+
+from lib.config import load_config
+from lib.exports import exports_for_indicators
+
+FLOWS = "year int, exporter int, importer int, product string, value double"
+ROWS = [
+    (2001, 251, 842, "847130", 10.0),
+    (2001, 251, 4, "847130", 5.0),  # same exporter and HS6, another importer: summed
+    (2001, 251, 842, "847150", 1.0),  # same HS4 8471
+    (2001, 251, 842, "710813", 100.0),  # chapter 71: erratic
+    (2001, 251, 842, "970110", 50.0),  # chapter 97: erratic
+    (2001, 251, 842, "9999AA", 7.0),  # unspecified
+    (2001, 842, 251, "010111", 3.0),
+    (2002, 842, 251, "010111", 4.0),
+]
+
+
+def exports(spark, *overrides):
+    config = load_config(overrides=list(overrides))
+    all_exports, kept = exports_for_indicators(spark.createDataFrame(ROWS, FLOWS), config)
+    as_dict = lambda df: {(r.year, r.country_code, r.product): r.export_value for r in df.collect()}  # noqa: E731
+    return as_dict(all_exports), as_dict(kept)
+
+
+def test_default_hs4_without_erratic_items(spark):
+    all_exports, kept = exports(spark)
+    assert all_exports == {
+        (2001, 251, "8471"): 16.0,
+        (2001, 842, "0101"): 3.0,
+        (2002, 842, "0101"): 4.0,
+    }
+    assert kept == all_exports
+
+
+def test_levels_and_erratic_switch(spark):
+    hs6, _ = exports(spark, "products.level=hs6", "products.exclude_erratic=false")
+    assert hs6[(2001, 251, "847130")] == 15.0
+    assert hs6[(2001, 251, "710813")] == 100.0
+    assert (2001, 251, "9999AA") not in hs6  # unspecified codes are a separate switch
+    hs2, _ = exports(spark, "products.level=hs2", "products.exclude_unspecified=false")
+    assert hs2[(2001, 251, "84")] == 16.0 and hs2[(2001, 251, "99")] == 7.0
+    assert (2001, 251, "71") not in hs2
+
+
+def test_thresholds_drop_small_countries_and_products(spark):
+    all_exports, kept = exports(spark, "countries.min_export_value=10.0")
+    assert (2001, 842, "0101") in all_exports
+    assert set(kept) == {(2001, 251, "8471")}
+    _, kept = exports(spark, "products.min_world_export=3.5")
+    assert set(kept) == {(2001, 251, "8471"), (2002, 842, "0101")}

@@ -1,0 +1,167 @@
+"""End to end on a seeded synthetic release: every year's indicators equal an independent numpy
+computation written here (from the CSV files, not from our tables), and Fitness recovers the
+generator's latent capability order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from deltalake import DeltaTable
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import spearmanr
+
+from lib.config import load_config
+from lib.io import delta
+from lib.io.baci import discover_release
+from lib.run_log import RunRecord
+from lib.synthetic import SizeSpec, generate_release
+from lib.workflow import run_indicators, run_ingest
+
+SPEC = SizeSpec(years=(2018, 2019), n_countries=60, n_products=800, flows_per_year=20_000)
+MAX_ITERATIONS = 200
+TOLERANCE = 1e-12
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    release_dir = generate_release(root / "release", size=SPEC, seed=7)
+    warehouse = str(root / "warehouse")
+    config = load_config(overrides=[f'output.warehouse="{warehouse}"'])
+    run = RunRecord("test", config)
+    run_ingest(spark, config, discover_release(str(release_dir)), run)
+    run_indicators(spark, config, run)
+
+    def table(name: str) -> pd.DataFrame:
+        return DeltaTable(delta.table_path(warehouse, name)).to_pandas()
+
+    return Path(release_dir), table
+
+
+# --- the independent computation ----------------------------------------------------------
+
+
+def exports_from_csv(release_dir: Path, year: int) -> pd.DataFrame:
+    flows = pd.read_csv(release_dir / f"BACI_HS92_Y{year}_V202401.csv", dtype={"k": str})
+    flows = flows[~flows["k"].str[:2].isin(["71", "97"]) & ~flows["k"].str.startswith("9999")]
+    flows = flows.assign(product=flows["k"].str[:4])
+    return flows.groupby(["i", "product"], as_index=False)["v"].sum()
+
+
+def matrix(exports: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    table = exports.pivot_table(index="i", columns="product", values="v", fill_value=0.0)
+    return table.to_numpy(), table.index.to_numpy(), table.columns.to_numpy()
+
+
+def fitness_loop(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    F = np.ones(M.shape[0])
+    Q = np.ones(M.shape[1])
+    for _ in range(MAX_ITERATIONS):
+        F_new = M @ Q
+        Q_new = 1.0 / (M.T @ (1.0 / F))
+        F_new, Q_new = F_new / F_new.mean(), Q_new / Q_new.mean()
+        change = max(np.abs(F_new - F).max(), np.abs(Q_new - Q).max())
+        F, Q = F_new, Q_new
+        if change < TOLERANCE:
+            break
+    return F, Q
+
+
+def eci_stata(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stata ecomplexity: 2nd eigenvector of D^-1 M U^-1 M', sd over the C x P rows."""
+    d, u = M.sum(1), M.sum(0)
+    Mcc = (M / d[:, None] / u[None, :]) @ M.T
+    values, vectors = np.linalg.eig(Mcc)
+    order = np.argsort(-values.real)
+    e = vectors[:, order[1]].real
+    if np.corrcoef(e, d)[0, 1] < 0:
+        e = -e
+    mean, sd = e.mean(), np.sqrt(((e - e.mean()) ** 2).sum() * M.shape[1] / (M.size - 1))
+    pci_raw = (M.T @ e) / u / values.real[order[1]]
+    return (e - mean) / sd, (pci_raw - mean) / sd
+
+
+def proximity_and_density(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    u = M.sum(0)
+    phi = (M.T @ M) / np.maximum.outer(u, u)
+    np.fill_diagonal(phi, 0.0)
+    density = (M @ phi) / phi.sum(0)[None, :]
+    return phi, density
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("year", SPEC.years)
+def test_indicators_equal_independent_numpy(pipeline_run, year):
+    release_dir, table = pipeline_run
+    X, countries, products = matrix(exports_from_csv(release_dir, year))
+    rca = (X / X.sum(1, keepdims=True)) / (X.sum(0) / X.sum())
+    M = (rca >= 1.0).astype(float)
+
+    cpy = table("country_product_year").query("year == @year")
+    ours = cpy.pivot_table(index="country_code", columns="product", values="rca", fill_value=0.0)
+    ours = ours.reindex(index=countries, columns=products, fill_value=0.0)
+    np.testing.assert_allclose(ours.to_numpy(), rca, rtol=1e-12, err_msg="RCA (rel 1e-12)")
+    mcp = cpy.pivot_table(index="country_code", columns="product", values="mcp", fill_value=0)
+    mcp = mcp.reindex(index=countries, columns=products, fill_value=0).to_numpy()
+    assert (mcp == M).all(), "M must match exactly"
+
+    keep_c, keep_p = M.sum(1) > 0, M.sum(0) > 0
+    Ma = M[np.ix_(keep_c, keep_p)]
+    F, Q = fitness_loop(Ma)
+    cy = table("country_year").query("year == @year").set_index("country_code")
+    np.testing.assert_allclose(
+        cy.loc[countries[keep_c], "fitness"].to_numpy(),
+        F,
+        rtol=1e-9,
+        atol=1e-300,
+        err_msg="Fitness (rel 1e-9)",
+    )
+    py = table("product_year").query("year == @year").set_index("product")
+    np.testing.assert_allclose(
+        py.loc[products[keep_p], "complexity"].to_numpy(), Q, rtol=1e-9, err_msg="Complexity"
+    )
+
+    n_comp, labels = connected_components(
+        np.block([[np.zeros((len(F), len(F))), Ma], [Ma.T, np.zeros((len(Q), len(Q)))]]),
+        directed=False,
+    )
+    assert n_comp == 1, "the seeded year is connected, so ECI covers every active country"
+    eci, pci = eci_stata(Ma)
+    np.testing.assert_allclose(cy.loc[countries[keep_c], "eci"].to_numpy(), eci, atol=1e-9)
+    np.testing.assert_allclose(py.loc[products[keep_p], "pci"].to_numpy(), pci, atol=1e-9)
+
+    phi, density = proximity_and_density(Ma)
+    prox = table("product_proximity").query("year == @year")
+    ours_phi = prox.pivot_table(
+        index="product_a", columns="product_b", values="proximity", fill_value=0.0
+    )
+    ours_phi = ours_phi.reindex(index=products[keep_p], columns=products[keep_p], fill_value=0.0)
+    np.testing.assert_allclose(ours_phi.to_numpy(), phi, atol=1e-12, err_msg="proximity")
+    dens = cpy.pivot_table(index="country_code", columns="product", values="density")
+    dens = dens.reindex(index=countries[keep_c], columns=products[keep_p]).to_numpy()
+    np.testing.assert_allclose(dens, density, atol=1e-12, err_msg="density")
+
+
+def test_fitness_recovers_latent_capability(pipeline_run):
+    release_dir, table = pipeline_run
+    truth = pd.read_csv(release_dir / "latent_truth.csv")
+    cy = table("country_year").dropna(subset=["fitness"])
+    merged = cy.merge(truth, on=["year", "country_code"])
+    for year, group in merged.groupby("year"):
+        rho = spearmanr(group["log10_fitness"], group["capability"]).statistic
+        assert rho > 0.9, f"{year}: Spearman(fitness, latent capability) = {rho:.3f} (> 0.9)"
+
+
+def test_run_log_and_counts(pipeline_run):
+    _, table = pipeline_run
+    log = table("run_log")
+    assert len(log) == 0 or set(log["status"]) <= {"succeeded", "failed"}
+    convergence = table("fitness_convergence")
+    assert set(convergence["year"]) == set(SPEC.years)
+    assert (convergence["iterations"] <= MAX_ITERATIONS).all()
