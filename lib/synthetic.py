@@ -338,12 +338,19 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
+# The report's comparison set (GBR, DEU, ITA, JPN, CAN with 251 France and 842 USA above), so
+# `jobs/report.py --country GBR --compare DEU,FRA,ITA,USA,JPN,CAN` works on every release size.
+REPORT_COUNTRY_CODES = frozenset({826, 276, 380, 392, 124})
+
+
 def _select_countries(countries: Sequence[Country], n: int) -> list[Country]:
-    """n countries, always with BACI's own codes (251, 842, ...), the rest by a fixed draw."""
+    """n countries, always with BACI's own codes (251, 842, ...) and the report's comparison
+    countries, the rest by a fixed draw."""
     if n > len(countries):
         raise ValueError(f"n_countries={n}, but the country table has only {len(countries)}")
-    keep = [c for c in countries if c.code in BACI_SPECIFIC_CODES][:n]
-    others = [c for c in countries if c.code not in BACI_SPECIFIC_CODES]
+    always = set(BACI_SPECIFIC_CODES) | REPORT_COUNTRY_CODES
+    keep = [c for c in countries if c.code in always][:n]
+    others = [c for c in countries if c.code not in always]
     rng = np.random.default_rng(CATALOGUE_SEED)
     picked = rng.choice(len(others), size=n - len(keep), replace=False)
     return sorted(keep + [others[i] for i in picked], key=lambda c: c.code)

@@ -1,0 +1,9 @@
+"""The country report: the analyses of IPPR's "Gathering strength" (2014) for any country.
+
+Modules, one concept each: ``tables`` (names of the Delta tables written), ``countries`` (ISO3 ->
+BACI code), ``services`` (the optional services trade file), ``analyses`` (Spark
+DataFrame -> DataFrame), ``nestedness`` (NODF), ``frames`` (reading the tables into pandas, with
+Spark or without), ``figures`` (matplotlib, pandas in), ``render`` (the figure set) and ``html``
+(the self-contained page); ``build`` computes and writes the tables and ``runner`` runs the
+job's steps after the inputs were checked.
+"""

@@ -1,0 +1,91 @@
+"""One self-contained HTML page: figures embedded as base64 PNG, captions, summary tables.
+
+WHY self-contained: the page is mailed around and opened offline; it must not depend on the PNG
+files next to it or on any web resource.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from lib.report.frames import ReportParams
+from lib.report.render import ReportFigure
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
+       max-width: 1100px; color: #222; line-height: 1.45; padding: 0 1rem; }
+h1 { margin-bottom: 0.2rem; } .meta { color: #555; font-size: 0.9rem; }
+figure { margin: 2rem 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: 0.9rem; color: #444; } .skipped { color: #8a6d3b; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1.5rem; }
+th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: left; }
+td.num { text-align: right; } .note { background: #fff8e1; padding: 0.5rem 1rem; }
+"""
+
+
+def _table_html(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<p><em>No rows.</em></p>"
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for value in record:
+            if isinstance(value, float):
+                cells.append(f'<td class="num">{value:.3g}</td>')
+            else:
+                cells.append(f"<td>{html.escape(str(value))}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def report_html(
+    params: ReportParams,
+    figures: Sequence[ReportFigure],
+    tables: Sequence[tuple[str, pd.DataFrame]],
+    meta: dict[str, str],
+) -> str:
+    """The page; ``meta`` (warehouse, run id, config ...) is listed under the title."""
+    country = params.country
+    title = f"Country report: {country.label} ({country.iso3}), {params.year_from}-{params.year_to}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        '<p class="meta">Compared with: '
+        + html.escape(", ".join(f"{c.label} ({c.iso3})" for c in params.compare) or "none")
+        + "<br>"
+        + "<br>".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in meta.items())
+        + "</p>",
+        "<p>The analyses of IPPR's <em>Gathering strength</em> (2014), chapter 3, computed from "
+        "CEPII BACI trade flows. RCA is Balassa's index; a country exports a product "
+        "competitively when its RCA is at least 1.</p>",
+    ]
+    parts += [f'<p class="note">{html.escape(note)}</p>' for note in params.notes]
+    for item in figures:
+        parts.append(f'<figure id="{item.name}"><h2>{html.escape(item.title)}</h2>')
+        if item.figure is None:
+            parts.append('<p class="skipped">Not drawn: no data for this figure.</p>')
+        else:
+            data = base64.b64encode(item.png).decode("ascii")
+            parts.append(
+                f'<img alt="{html.escape(item.title)}" src="data:image/png;base64,{data}">'
+            )
+        parts.append(f"<figcaption>{html.escape(item.caption)}</figcaption></figure>")
+    parts.append("<h2>Tables</h2>")
+    for caption, frame in tables:
+        parts.append(f"<h3>{html.escape(caption)}</h3>{_table_html(frame)}")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_html(path: Path, page: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
