@@ -132,6 +132,7 @@ def _kill_when(process: subprocess.Popen, marker: Path, timeout: float = 600) ->
     process.wait()
 
 
+@pytest.mark.sigkill
 @pytest.mark.parametrize(
     ("stage", "marker"),
     [
