@@ -5,6 +5,7 @@
 #   ./spark-submit.sh --master spark://host:7077 jobs/fitness.py ...   any spark-submit option passes through
 #   ./spark-submit.sh --test [pytest options]                run the test suite
 #   ./spark-submit.sh --bootstrap                            only install (venv + Delta jars)
+#   ECX_DRY_RUN=1 ./spark-submit.sh ...                      print the spark-submit command only
 #
 # On first use it creates .venv with the pinned dependencies of pyproject.toml and resolves the
 # Delta Lake jars once from Maven Central into .cache/jars, so later runs and the tests work
@@ -116,21 +117,36 @@ bootstrap
 build_code_zip
 
 # Split the user's spark-submit options from the application and its arguments.
-spark_opts=(); app_and_args=(); master=""; has_driver_memory=0; has_pyspark_python=0
+spark_opts=(); app_and_args=(); master=""; properties_file=""; has_driver_memory=0; has_pyspark_python=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --master) master="$2"; spark_opts+=("$1" "$2"); shift 2 ;;
     --master=*) master="${1#--master=}"; spark_opts+=("$1"); shift ;;
     --driver-memory|--driver-memory=*) has_driver_memory=1; spark_opts+=("$1"); [ "$1" = --driver-memory ] && { spark_opts+=("$2"); shift; }; shift ;;
     --conf)
-      case "$2" in spark.pyspark.python=*) has_pyspark_python=1 ;; esac
+      case "$2" in
+        spark.pyspark.python=*) has_pyspark_python=1 ;;
+        spark.master=*) master="${2#spark.master=}" ;;
+        spark.driver.memory=*) has_driver_memory=1 ;;
+      esac
       spark_opts+=("$1" "$2"); shift 2 ;;
-    --verbose|-v|--supervise) spark_opts+=("$1"); shift ;;
+    --properties-file) properties_file="$2"; spark_opts+=("$1" "$2"); shift 2 ;;
+    --verbose|-v|--supervise|--load-spark-defaults) spark_opts+=("$1"); shift ;;
     --*) spark_opts+=("$1" "$2"); shift 2 ;;
     *) app_and_args=("$@"); break ;;
   esac
 done
 [ ${#app_and_args[@]} -gt 0 ] || die "no application given (e.g. ./spark-submit.sh jobs/fitness.py)"
+
+# A properties file (conf/cluster/*.conf) may name the master and the driver memory itself.
+property() {  # property FILE KEY -> its value ("key value" or "key=value"), empty if absent
+  sed -n "s/^[[:space:]]*$2[[:space:]=][[:space:]]*\([^[:space:]]*\).*/\1/p" "$1" | tail -n 1
+}
+if [ -n "$properties_file" ]; then
+  [ -f "$properties_file" ] || die "properties file not found: $properties_file"
+  [ -n "$master" ] || master="$(property "$properties_file" 'spark\.master')"
+  [ -z "$(property "$properties_file" 'spark\.driver\.memory')" ] || has_driver_memory=1
+fi
 
 extra=()
 if [ -z "$master" ]; then
@@ -146,6 +162,9 @@ esac
 
 jars=$(ls "$JARS_DIR"/*.jar | paste -sd, -)
 cd "$ROOT"
+# ECX_DRY_RUN=1: print the spark-submit command instead of running it.
+[ "${ECX_DRY_RUN:-0}" = 1 ] && exec echo "$VENV/bin/spark-submit" "${extra[@]}" --jars "$jars" \
+  --py-files "$ROOT/dist/ecx_lib.zip" "${spark_opts[@]}" "${app_and_args[@]}"
 exec "$VENV/bin/spark-submit" \
   "${extra[@]}" \
   --jars "$jars" \

@@ -3,9 +3,13 @@
     ./spark-submit.sh jobs/fitness.py                         # embedded default release
     ./spark-submit.sh jobs/fitness.py --source /data/BACI_HS92_V202401.zip --years 1995-2010
     ./spark-submit.sh jobs/fitness.py --no-ingest --set products.level=hs6
+    ./spark-submit.sh jobs/fitness.py --full-refresh       # re-read and recompute everything
 
 Runs the ingest first (unless --no-ingest), then every indicator, and prints the top 10
-countries by Fitness and by ECI for the latest year.
+countries by Fitness and by ECI for the latest year. Runs are incremental: yearly files
+ingested before and unchanged (name, size, modification time) are not read again, and only the
+years whose flows or methodology settings changed, or that are missing from an output table,
+are recomputed; --full-refresh re-ingests and recomputes every year.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ def main() -> None:
     parser.add_argument(
         "--no-ingest", action="store_true", help="use the flows already in the warehouse"
     )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="re-ingest every yearly file and recompute every year (default: only what changed)",
+    )
     parser.add_argument("--top", type=int, default=10, help="rows in the printed top tables")
     args = parser.parse_args()
     config = config_from_args(args)  # config errors stop here, before Spark starts
@@ -39,19 +48,28 @@ def main() -> None:
 
     spark = build_session(
         "ecomplexity-fitness",
-        extra_conf={"spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions)},
+        extra_conf={
+            "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
+            # Our Delta logs are small: Delta's default of 50 partitions to rebuild a table's
+            # state costs seconds per table read or write on a small machine.
+            "spark.databricks.delta.snapshotPartitions": "2",
+        },
     )
     run = RunRecord("fitness", config)
     set_commit_metadata(spark, run)
     warehouse = config.output.warehouse
     try:
         if release is not None:
-            report = run_ingest(spark, config, release, run)
+            report = run_ingest(spark, config, release, run, incremental=not args.full_refresh)
             print(
                 f"Ingested {release.release} {release.hs_revision} {report.years[0]}-{report.years[-1]}: "
                 f"{report.totals}"
             )
-        years = run_indicators(spark, config, run)
+            if report.unchanged_years:
+                print(f"  unchanged since the last ingest, not read: {report.unchanged_years}")
+        years = run_indicators(spark, config, run, incremental=not args.full_refresh)
+        if run.years != years:
+            print(f"Indicators recomputed for {run.years or 'no year'} (the others are current)")
     except BaseException as exc:
         run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
         raise

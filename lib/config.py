@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 import types
 import typing
@@ -41,6 +42,12 @@ class InputConfig:
         parse_years(self.years, key="input.years")
 
 
+# Delta's default deletedFileRetentionDuration and the threshold of its VACUUM safety check.
+MIN_DELETED_FILE_RETENTION_DAYS = 7
+# A metastore database, or catalog.database (Unity Catalog); plain identifiers only.
+_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
 @dataclass(frozen=True)
 class OutputConfig:
     warehouse: str = (
@@ -57,8 +64,18 @@ class OutputConfig:
             raise ConfigError("output.warehouse", "must not be empty")
         if self.log_retention_days < 1:
             raise ConfigError("output.log_retention_days", "must be at least 1")
-        if self.deleted_file_retention_days < 0:
-            raise ConfigError("output.deleted_file_retention_days", "must not be negative")
+        if self.deleted_file_retention_days < MIN_DELETED_FILE_RETENTION_DAYS:
+            # Delta's VACUUM safety floor: below it a running reader may lose its files.
+            raise ConfigError(
+                "output.deleted_file_retention_days",
+                f"must be at least {MIN_DELETED_FILE_RETENTION_DAYS} (Delta's safety floor)",
+            )
+        if self.catalog_database and not _DATABASE_NAME.match(self.catalog_database):
+            raise ConfigError(
+                "output.catalog_database",
+                f"'{self.catalog_database}' is not a database name such as ecx or "
+                "catalog.database such as main.ecx (letters, digits and _ only)",
+            )
 
 
 @dataclass(frozen=True)

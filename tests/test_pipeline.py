@@ -165,7 +165,10 @@ def test_run_log_and_counts(pipeline_run):
     assert log["status"].tolist() == ["succeeded"]
     counts = log["row_counts"].iloc[0]
     counts = dict(counts) if not isinstance(counts, dict) else counts
-    assert counts["ingest.rows_read"] == counts["ingest.rows_accepted"] + counts["ingest.rows_quarantined"]
+    assert (
+        counts["ingest.rows_read"]
+        == counts["ingest.rows_accepted"] + counts["ingest.rows_quarantined"]
+    )
     assert counts["indicators.country_year"] > 0
     convergence = table("fitness_convergence")
     assert set(convergence["year"]) == set(SPEC.years)

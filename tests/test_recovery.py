@@ -16,11 +16,12 @@ import pytest
 from deltalake import DeltaTable
 
 from lib.config import load_config
+from lib.ingest import INGEST_FILES
 from lib.io import delta
 from lib.io.baci import discover_release
 from lib.run_log import RunRecord
 from lib.synthetic import generate_release
-from lib.workflow import run_indicators, run_ingest
+from lib.workflow import INDICATOR_STATE, run_indicators, run_ingest
 from tests.conftest import PROJECT_ROOT
 
 TABLES = [
@@ -33,6 +34,8 @@ TABLES = [
     delta.COUNTRY_PRODUCT_YEAR,
     delta.PRODUCT_PROXIMITY,
     delta.FITNESS_CONVERGENCE,
+    INGEST_FILES,  # the bookkeeping of incremental runs, too
+    INDICATOR_STATE,
 ]
 RUN_SPECIFIC = {"run_id"}
 
@@ -78,17 +81,22 @@ def run_in_process(spark, release: Path, warehouse: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(spark, release, tmp_path_factory) -> dict[str, pd.DataFrame]:
+def reference_run(spark, release, tmp_path_factory) -> tuple[str, dict[str, pd.DataFrame]]:
+    """An uninterrupted run: its warehouse and the snapshot of its tables."""
     warehouse = str(tmp_path_factory.mktemp("reference") / "warehouse")
     run_in_process(spark, release, warehouse)
-    return snapshot(warehouse)
+    return warehouse, snapshot(warehouse)
 
 
-def test_rerun_leaves_the_same_tables_and_no_duplicates(spark, release, reference, tmp_path):
-    warehouse = str(tmp_path / "warehouse")
-    run_in_process(spark, release, warehouse)
+@pytest.fixture(scope="module")
+def reference(reference_run) -> dict[str, pd.DataFrame]:
+    return reference_run[1]
+
+
+def test_rerun_leaves_the_same_tables_and_no_duplicates(spark, release, reference_run):
+    warehouse, reference = reference_run
     first_versions = {n: DeltaTable(delta.table_path(warehouse, n)).version() for n in TABLES}
-    run_in_process(spark, release, warehouse)
+    run_in_process(spark, release, warehouse)  # the same run again, on the same warehouse
     assert_same_tables(snapshot(warehouse), reference)
     for name, version in first_versions.items():  # time travel: the earlier snapshot is intact
         earlier = DeltaTable(delta.table_path(warehouse, name), version=version).to_pandas()
@@ -105,27 +113,32 @@ def test_rerun_leaves_the_same_tables_and_no_duplicates(spark, release, referenc
         assert not tables[name].duplicated(key).any(), f"duplicate keys in {name}"
 
 
-def _job(release: Path, warehouse: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            "./spark-submit.sh",
-            "jobs/fitness.py",
-            "--source",
-            str(release),
-            "--warehouse",
-            warehouse,
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: SIGKILL reaches the JVM and Python
-    )
+def _job(release: Path, warehouse: str, log: Path) -> subprocess.Popen:
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [
+                "./spark-submit.sh",
+                "jobs/fitness.py",
+                "--source",
+                str(release),
+                "--warehouse",
+                warehouse,
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: SIGKILL reaches the JVM and Python
+        )
 
 
-def _kill_when(process: subprocess.Popen, marker: Path, timeout: float = 600) -> None:
+def _tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _kill_when(process: subprocess.Popen, marker: Path, log: Path, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not marker.exists():
-        assert process.poll() is None, "the job ended before it could be killed"
+        assert process.poll() is None, f"the job ended before it could be killed:\n{_tail(log)}"
         assert time.monotonic() < deadline, f"{marker} never appeared"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
@@ -133,19 +146,24 @@ def _kill_when(process: subprocess.Popen, marker: Path, timeout: float = 600) ->
 
 
 @pytest.mark.sigkill
-@pytest.mark.parametrize(
-    ("stage", "marker"),
-    [
-        # the first batch of years (2018, 2019) is committed and the files of the second are
-        # being written, not yet committed: mid-ingest
+def test_killed_runs_rerun_to_the_same_result(release, reference, tmp_path):
+    """kill -9 of the whole job (driver JVM and Python) mid-ingest, then of the rerun
+    mid-indicators; the next rerun ends with exactly the tables of an uninterrupted run.
+
+    One chain instead of two separate kills: the second run both recovers from the first kill
+    (it redoes the ingest the kill interrupted) and is itself killed, which saves a job launch.
+    """
+    warehouse = str(tmp_path / "warehouse")
+    kills = [
+        # the flows of the release are being written, not yet committed: mid-ingest
         ("ingest", f"{delta.FLOWS}/year=2020"),
         # country_year is written, product_year is being created: mid-indicators
         ("indicators", f"{delta.PRODUCT_YEAR}/_delta_log/00000000000000000000.json"),
-    ],
-)
-def test_killed_run_reruns_to_the_same_result(release, reference, tmp_path, stage, marker):
-    warehouse = str(tmp_path / "warehouse")
-    _kill_when(_job(release, warehouse), Path(warehouse) / marker)
-    rerun = _job(release, warehouse)
-    assert rerun.wait(timeout=900) == 0, f"rerun after a kill during {stage} failed"
+    ]
+    for stage, marker in kills:
+        log = tmp_path / f"killed-during-{stage}.log"
+        _kill_when(_job(release, warehouse, log), Path(warehouse) / marker, log)
+    rerun_log = tmp_path / "rerun.log"
+    rerun = _job(release, warehouse, rerun_log)
+    assert rerun.wait(timeout=900) == 0, f"the rerun after the kills failed:\n{_tail(rerun_log)}"
     assert_same_tables(snapshot(warehouse), reference)

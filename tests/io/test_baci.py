@@ -12,6 +12,7 @@ from lib.io.baci import (
     BaciFormatError,
     FlowFile,
     SourceFile,
+    arrow_uri,
     discover_release,
     parse_flow_file,
     read_country_codes,
@@ -172,3 +173,18 @@ def test_file_level_faults_name_the_file(tmp_path):
     bad_zip.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(BaciFormatError, match="broken.zip is neither a folder nor a readable zip"):
         discover_release(str(bad_zip))
+
+
+@pytest.mark.parametrize(
+    ("given", "arrow"),
+    [
+        ("s3a://bucket/baci/BACI_HS92_V202401.zip", "s3://bucket/baci/BACI_HS92_V202401.zip"),
+        ("S3N://bucket/baci", "s3://bucket/baci"),
+        ("gs://bucket/baci", "gs://bucket/baci"),
+        ("hdfs://nn:8020/baci", "hdfs://nn:8020/baci"),
+        ("/data/baci", "/data/baci"),
+    ],
+)
+def test_hadoop_s3_uris_are_read_through_arrows_s3(given, arrow):
+    # The warehouse takes Hadoop URIs (s3a://); --source must accept the same spelling.
+    assert arrow_uri(given) == arrow

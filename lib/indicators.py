@@ -1,0 +1,265 @@
+"""Every matrix indicator of one year, from that year's exports, in numpy.
+
+The pipeline (``lib.pipeline``) runs these functions once per year inside a Spark task
+(``groupBy("year").applyInPandas``): each takes the year's long exports rows
+``country_code, product, export_value`` (all products at the configured level, erratic items
+already left out) and returns finished table rows. WHY one pass per year: the RCA, M and every
+indicator of a year depend only on that year, and M is small (at most ~250 x 5,000), so a task
+computes all of them from one dense matrix instead of Spark re-deriving M for each indicator
+(window sorts for the RCA, then one shuffle per indicator).
+
+The definitions are those of the per-indicator modules, whose numpy cores are called here:
+
+- thresholds (``lib.exports.drop_small_exporters_and_products``): rows of countries whose total
+  exports or of products whose world exports are below the minimum are dropped;
+- RCA and M (``lib.rca``) on the rows kept;
+- Fitness (``lib.fitness``), ECI / PCI (``lib.eci``), density, COI, COG and proximity
+  (``lib.product_space``) on M.
+
+Countries and products are those of the year's exports; the indicators are NaN (NULL) for those
+dropped by the thresholds or inactive, exactly as in the per-indicator Spark functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from lib.config import Config
+from lib.eci import eci_pci_matrix
+from lib.fitness import FitnessResult, fitness_complexity_matrix
+from lib.matrices import descending_rank, safe_log10, year_matrix
+from lib.product_space import density_and_outlook_matrix, proximity_matrix, proximity_pairs
+
+
+@dataclass(frozen=True)
+class YearSettings:
+    """The methodology options a yearly computation needs (a plain, picklable record)."""
+
+    min_country_export: float = 0.0
+    min_product_export: float = 0.0
+    rca_threshold: float = 1.0
+    rca_strict: bool = False
+    fitness: bool = True  # False: Fitness is computed by lib.fitness's Spark paths instead
+    max_iterations: int = 200
+    tolerance: float = 1e-12
+    normalization: str = "atlas"
+    product_space: bool = True
+    proximity_diagonal: float = 0.0
+    min_proximity: float = 0.0
+
+    @classmethod
+    def from_config(cls, config: Config, fitness: bool = True) -> YearSettings:
+        return cls(
+            min_country_export=config.countries.min_export_value,
+            min_product_export=config.products.min_world_export,
+            rca_threshold=config.rca.threshold,
+            rca_strict=config.rca.strict,
+            fitness=fitness,
+            max_iterations=config.fitness.max_iterations,
+            tolerance=config.fitness.tolerance,
+            normalization=config.eci.normalization,
+            product_space=config.product_space.enabled,
+            proximity_diagonal=config.product_space.proximity_diagonal,
+            min_proximity=config.product_space.min_proximity,
+        )
+
+
+@dataclass(frozen=True)
+class YearPresence:
+    """One year's exports as dense matrices.
+
+    ``countries`` / ``products`` (sorted) are every exporter and product of the year;
+    ``kept_countries`` / ``kept_products`` the masks of those left by the thresholds (they have
+    at least one kept row); the matrices cover kept countries x kept products only.
+    """
+
+    countries: np.ndarray
+    products: np.ndarray
+    total_exports: np.ndarray  # per country, all its exports
+    world_exports: np.ndarray  # per product, all its exports
+    kept_countries: np.ndarray
+    kept_products: np.ndarray
+    X: np.ndarray  # kept exports, 0 where none
+    rca: np.ndarray  # 0 where no exports
+    rca_difference: np.ndarray  # X_cp / X_c - X_p / X (= -X_p / X where no exports)
+    M: np.ndarray  # 0/1
+
+    @property
+    def codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Country and product codes of the matrices' rows and columns."""
+        return self.countries[self.kept_countries], self.products[self.kept_products]
+
+
+def year_presence(rows: pd.DataFrame, settings: YearSettings) -> YearPresence:
+    """Thresholds, RCA and M of one year's exports rows (country_code, product, export_value)."""
+    exports = year_matrix(rows, value="export_value")
+    X_all = exports.M
+    total, world = X_all.sum(axis=1), X_all.sum(axis=0)
+    keep = (X_all > 0) & (total >= settings.min_country_export)[:, None]
+    keep &= (world >= settings.min_product_export)[None, :]
+    kept_c, kept_p = keep.any(axis=1), keep.any(axis=0)
+    X = np.where(keep, X_all, 0.0)[np.ix_(kept_c, kept_p)]
+
+    has = X > 0
+    X_c = X.sum(axis=1)[:, None]
+    share_p = (X.sum(axis=0) / X.sum())[None, :] if X.size else np.zeros((1, X.shape[1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        country_share = np.where(has, X / X_c, 0.0)
+        rca = np.where(has, country_share / share_p, 0.0)
+    rca_difference = country_share - share_p
+    present = rca > settings.rca_threshold if settings.rca_strict else rca >= settings.rca_threshold
+    M = (has & present).astype(np.float64)
+    return YearPresence(
+        exports.countries,
+        exports.products,
+        total,
+        world,
+        kept_c,
+        kept_p,
+        X,
+        rca,
+        rca_difference,
+        M,
+    )
+
+
+def _expand_rows(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Values of the kept rows scattered to every row, NaN for the others."""
+    out = np.full(mask.shape[0], np.nan)
+    out[mask] = values
+    return out
+
+
+def _expand_counts(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
+    """Counts of the kept rows scattered to every row, <NA> (NULL) for the others."""
+    out = np.zeros(mask.shape[0], dtype=np.int32)
+    out[mask] = values
+    return pd.arrays.IntegerArray(out, ~mask)
+
+
+def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[str, pd.DataFrame]:
+    """The per-country, per-product and convergence rows of one year.
+
+    - country: every exporter: export_value (all its exports), diversification, fitness,
+      log10_fitness, fitness_rank, eci, eci_rank, coi, mean_product_complexity
+    - product: every product exported: world_export_value, ubiquity, complexity,
+      log10_complexity, complexity_rank, pci
+    - convergence: one row (none if the thresholds left nothing, or without ``fitness``)
+    """
+    yp = year_presence(rows, settings)
+    kc, kp = yp.kept_countries, yp.kept_products
+    n_c, n_p = yp.M.shape
+    if settings.fitness and n_c:
+        fit = fitness_complexity_matrix(yp.M, settings.max_iterations, settings.tolerance)
+    else:
+        fit = FitnessResult(np.full(n_c, np.nan), np.full(n_p, np.nan), 0, np.nan)
+    if n_c:
+        eci = eci_pci_matrix(yp.M, settings.normalization)
+        eci_c, pci, mean_pci = eci.eci, eci.pci, eci.mean_product_complexity
+    else:
+        eci_c, pci, mean_pci = np.empty(0), np.empty(0), np.empty(0)
+    coi = np.full(n_c, np.nan)
+    if settings.product_space and n_c:
+        coi = density_and_outlook_matrix(
+            yp.M, pci, settings.proximity_diagonal, settings.normalization
+        ).coi
+
+    fitness_all = _expand_rows(fit.fitness, kc)
+    eci_all = _expand_rows(eci_c, kc)
+    country = pd.DataFrame(
+        {
+            "year": np.full(kc.size, year, dtype=np.int32),
+            "country_code": yp.countries.astype(np.int32),
+            "export_value": yp.total_exports,
+            "diversification": _expand_counts(yp.M.sum(axis=1), kc),
+            "fitness": fitness_all,
+            "log10_fitness": safe_log10(fitness_all),
+            "fitness_rank": descending_rank(fitness_all),
+            "eci": eci_all,
+            "eci_rank": descending_rank(eci_all),
+            "coi": _expand_rows(coi, kc),
+            "mean_product_complexity": _expand_rows(mean_pci, kc),
+        }
+    )
+    complexity_all = _expand_rows(fit.complexity, kp)
+    product = pd.DataFrame(
+        {
+            "year": np.full(kp.size, year, dtype=np.int32),
+            "product": yp.products.astype(object),
+            "world_export_value": yp.world_exports,
+            "ubiquity": _expand_counts(yp.M.sum(axis=0), kp),
+            "complexity": complexity_all,
+            "log10_complexity": safe_log10(complexity_all),
+            "complexity_rank": descending_rank(complexity_all),
+            "pci": _expand_rows(pci, kp),
+        }
+    )
+    tables = {"country": country, "product": product}
+    if settings.fitness and n_c:
+        tables["convergence"] = pd.DataFrame(
+            {
+                "year": [year],
+                "iterations": [fit.iterations],
+                "final_change": [fit.final_change],
+                "execution": ["per_year"],
+            }
+        )
+    return tables
+
+
+def year_grid(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
+    """country_product_year rows of one year: every kept country x kept product, with exports,
+    RCA, M, density and COG (pairs without exports included: they are the opportunities).
+    Without the product space, only the pairs with exports (density and COG NULL)."""
+    yp = year_presence(rows, settings)
+    countries, products = yp.codes
+    n_c, n_p = yp.M.shape
+    density = cog = np.full((n_c, n_p), np.nan)
+    if settings.product_space and n_c:
+        pci = eci_pci_matrix(yp.M, settings.normalization).pci
+        outlook = density_and_outlook_matrix(
+            yp.M, pci, settings.proximity_diagonal, settings.normalization
+        )
+        density, cog = outlook.density, outlook.cog
+    cells = np.arange(n_c * n_p) if settings.product_space else np.flatnonzero(yp.X > 0)
+    c, p = np.divmod(cells, n_p)
+    return pd.DataFrame(
+        {
+            "year": np.full(cells.size, year, dtype=np.int32),
+            "country_code": countries.astype(np.int32)[c],
+            "product": _codes_at(products, p),
+            "export_value": yp.X.reshape(-1)[cells],
+            "rca": yp.rca.reshape(-1)[cells],
+            "rca_difference": yp.rca_difference.reshape(-1)[cells],
+            "mcp": yp.M.reshape(-1)[cells].astype(np.int32),
+            "density": density.reshape(-1)[cells],
+            "cog": cog.reshape(-1)[cells],
+        }
+    )
+
+
+def year_proximity(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
+    """Proximity pairs of one year, each pair once (product_a < product_b), non-zero and at
+    least ``min_proximity``; the caller adds the mirror rows."""
+    yp = year_presence(rows, settings)
+    _, products = yp.codes
+    a, b, values = proximity_pairs(proximity_matrix(yp.M), settings.min_proximity)
+    return pd.DataFrame(
+        {
+            "year": np.full(a.size, year, dtype=np.int32),
+            "product_a": _codes_at(products, a),
+            "product_b": _codes_at(products, b),
+            "proximity": values,
+        }
+    )
+
+
+def _codes_at(codes: np.ndarray, index: np.ndarray) -> pd.arrays.ArrowExtensionArray:
+    """codes[index] as an Arrow-backed column. WHY: these columns have millions of rows of a
+    few thousand codes; Arrow's take builds them in C++ and Spark receives them without a
+    conversion from Python strings (seconds per year at HS6)."""
+    return pd.arrays.ArrowExtensionArray(pa.array(codes.astype(object), pa.string()).take(index))

@@ -1,0 +1,43 @@
+"""spark-submit.sh builds the spark-submit command users expect (ECX_DRY_RUN prints it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from tests.conftest import PROJECT_ROOT
+
+
+def launch(*args: str) -> list[str]:
+    result = subprocess.run(
+        ["./spark-submit.sh", *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "ECX_DRY_RUN": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.split("\n")[-2].split()
+
+
+def test_local_mode_by_default_with_the_code_shipped_to_executors():
+    command = launch("jobs/fitness.py", "--years", "2020")
+    assert command[command.index("--master") + 1] == "local[*]"
+    assert command[command.index("--py-files") + 1].endswith("dist/ecx_lib.zip")
+    assert command[-3:] == ["jobs/fitness.py", "--years", "2020"]
+
+
+def test_a_master_from_a_properties_file_is_respected(tmp_path):
+    properties = tmp_path / "yarn.conf"
+    properties.write_text("spark.master   yarn\nspark.driver.memory=4g\n")
+    command = launch("--properties-file", str(properties), "jobs/fitness.py")
+    assert "--master" not in command  # spark-submit takes it from the file
+    assert "--driver-memory" not in command
+    assert not any(c.startswith("spark.pyspark.python=") for c in command)  # nodes ship theirs
+    assert command[command.index("--properties-file") + 1] == str(properties)
+
+
+def test_a_master_given_as_conf_is_respected():
+    command = launch("--conf", "spark.master=spark://10.0.0.5:7077", "jobs/fitness.py")
+    assert command.count("--master") == 0
+    assert "spark.master=spark://10.0.0.5:7077" in command
