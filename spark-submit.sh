@@ -4,6 +4,7 @@
 #   ./spark-submit.sh jobs/fitness.py [job options]          run a job (local mode by default)
 #   ./spark-submit.sh --master spark://host:7077 jobs/fitness.py ...   any spark-submit option passes through
 #   ./spark-submit.sh --test [pytest options]                run the test suite
+#   ./spark-submit.sh --bench [benchmark options]            the full-scale benchmark (bench/README.md)
 #   ./spark-submit.sh --bootstrap                            only install (venv + Delta jars)
 #   ECX_DRY_RUN=1 ./spark-submit.sh ...                      print the spark-submit command only
 #
@@ -109,6 +110,10 @@ case "${1:-}" in
     shift; bootstrap
     cd "$ROOT"
     exec "$PY" -m pytest "$@" ;;
+  --bench)
+    shift; bootstrap
+    cd "$ROOT"
+    exec "$PY" bench/run_benchmark.py "$@" ;;
   "" | -h | --help)
     sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac

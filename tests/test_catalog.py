@@ -15,7 +15,7 @@ from lib.config import OutputConfig
 from lib.io import delta
 from lib.io.catalog import CatalogError, list_tables, quote_database, register_tables
 from lib.tables import TABLES
-from tests.test_bi_readers import CATALOG_DATABASE, shared_tiny_run
+from tests.shared_run import CATALOG_DATABASE, shared_tiny_run
 
 
 @pytest.fixture()

@@ -39,7 +39,7 @@ import pytest
 from lib.io import delta
 from lib.io.catalog import list_tables
 from lib.tables import TABLES
-from tests.test_bi_readers import (
+from tests.shared_run import (
     assert_same_table,
     read_deltalake,
     shared_release,

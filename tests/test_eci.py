@@ -16,35 +16,15 @@ from lib.config import EciConfig
 from lib.eci import eci_pci_matrix, economic_complexity
 from lib.matrices import year_matrix
 from tests.conftest import shared_path
+from tests.reference_data import CID_DIR, R_DIR, presence, stata_fixture_exports
 
-CID_DIR = ("data", "real", "cid_py_ecomplexity")
-R_DIR = ("data", "real", "economiccomplexity_r")
 MCP_DDL = "year int, country_code int, product string, mcp int"
 
 
 def stata_fixture_mcp(spark):
     """Trade sample -> exports (origin mapped to ints) -> lib.rca RCA and M (RCA >= 1)."""
-    from lib.rca import binary_presence, revealed_comparative_advantage
-
-    trade = pd.read_csv(shared_path(*CID_DIR, "trade_data_sample.csv"), dtype={"hs92": str})
-    codes = {c: i for i, c in enumerate(sorted(trade["origin"].unique()))}
-    exports = spark.createDataFrame(
-        pd.DataFrame(
-            {
-                "year": trade["year"].astype("int32"),
-                "country_code": trade["origin"].map(codes).astype("int32"),
-                "product": trade["hs92"],
-                "export_value": trade["export_val"].astype(float),
-            }
-        )
-    )
-    mcp = exports.transform(revealed_comparative_advantage).transform(
-        binary_presence(1.0, strict=False)
-    )
-    return mcp, codes
-
-
-# --- an independent implementation: Stata's own formulation (P x P eig), test-only ----------
+    exports, codes = stata_fixture_exports(spark)
+    return presence(exports), codes
 
 
 def stata_style_eci(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,8 @@ from lib.fitness import (
     fitness_complexity_matrix,
 )
 from tests.conftest import shared_path
+from tests.reference_data import R_DIR, presence, r_package_exports
 
-R_DIR = ("data", "real", "economiccomplexity_r")
 MCP_DDL = "year int, country_code int, product string, mcp int"
 
 
@@ -134,26 +134,9 @@ def test_block_algorithm_equals_whole_matrix_core(M, steps, block_size, toleranc
 @pytest.fixture(scope="module")
 def r_package_mcp(spark):
     """The R package's trade data as one fake year, RCA and M computed by lib.rca in Spark."""
-    # Imported here: lib.rca builds its Window specs at import time, which needs a SparkContext.
-    from lib.rca import binary_presence, revealed_comparative_advantage
-
-    trade = pd.read_csv(
-        shared_path(*R_DIR, "world_trade_avg_1998_to_2000.csv"), dtype={"product": str}
-    )
-    codes = {c: i for i, c in enumerate(sorted(trade["country"].unique()))}
-    exports = spark.createDataFrame(
-        pd.DataFrame(
-            {
-                "year": 2000,
-                "country_code": trade["country"].map(codes).astype("int32"),
-                "product": trade["product"],
-                "export_value": trade["value"].astype(float),
-            }
-        )
-    )
+    exports, codes = r_package_exports(spark)
     mcp = (
-        exports.transform(revealed_comparative_advantage)
-        .transform(binary_presence(1.0, strict=False))
+        presence(exports)
         .select("year", "country_code", "product", "export_value", "rca", "mcp")
         .cache()
     )

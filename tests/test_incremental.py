@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -14,6 +15,7 @@ from lib.io.baci import discover_release
 from lib.run_log import RunRecord
 from lib.synthetic import flow_file_name, generate_release
 from lib.workflow import flows_keys, run_indicators, settings_key, stale_years
+from tests.shared_run import TINY, shared_tiny_run
 
 
 @pytest.fixture(scope="module")
@@ -51,33 +53,40 @@ def test_only_new_or_changed_files_are_ingested(spark, warehouse, tiny_release):
     assert flows.count() == sum(first.rows_accepted.values())  # replaced, not appended
 
 
-def test_indicators_recomputed_only_for_changed_years(spark, warehouse, tmp_path):
-    source = generate_release(tmp_path / "release", size="tiny", seed=5)
-    wh = str(warehouse)
+def test_indicators_recomputed_only_for_changed_years(spark, tmp_path, tmp_path_factory):
+    # A copy of the shared run (jobs/fitness.py, incremental by default), and of its release:
+    # copy2 keeps the modification times, so the copied files have the same fingerprints.
+    shared = shared_tiny_run(spark, tmp_path_factory)
+    source = tmp_path / "release"
+    shutil.copytree(shared.release, source, copy_function=shutil.copy2)
+    wh = str(tmp_path / "warehouse")
+    shutil.copytree(shared.warehouse, wh)
     config = load_config(None, [f'output.warehouse="{wh}"'])
+    years = list(TINY.years)
 
     def run_once(cfg=config):
         run = RunRecord("test", cfg)
-        years = run_indicators(spark, cfg, run, incremental=True)
-        return years, run.years
+        computed = run_indicators(spark, cfg, run, incremental=True)
+        return computed, run.years
 
-    ingest_release(
+    unchanged = ingest_release(
         spark, discover_release(str(source)), wh, "i1", optimize=False, skip_unchanged=True
     )
-    assert run_once() == ([2018, 2019, 2020], [2018, 2019, 2020])
-    assert run_once() == ([2018, 2019, 2020], [])  # nothing changed
+    assert unchanged.ingested_years == [] and unchanged.unchanged_years == years
+    assert run_once() == (years, [])  # nothing changed since the shared run
 
-    revise(source / flow_file_name(2020))
+    revise(source / flow_file_name(years[-1]))
     ingest_release(
         spark, discover_release(str(source)), wh, "i2", optimize=False, skip_unchanged=True
     )
-    assert run_once()[1] == [2020]
+    assert run_once() == (years, [years[-1]])
 
     # a year missing from an output table, or other settings: recomputed (checked, not run)
-    spark.sql(f"DELETE FROM delta.`{delta.table_path(wh, delta.PRODUCT_YEAR)}` WHERE year = 2018")
-    years = [2018, 2019, 2020]
+    spark.sql(
+        f"DELETE FROM delta.`{delta.table_path(wh, delta.PRODUCT_YEAR)}` WHERE year = {years[0]}"
+    )
     keys = flows_keys(spark, wh, years, delta.table_version(spark, wh, delta.FLOWS))
-    assert stale_years(spark, config, years, keys, settings_key(config)) == [2018]
+    assert stale_years(spark, config, years, keys, settings_key(config)) == [years[0]]
     stricter = load_config(None, [f'output.warehouse="{wh}"', "rca.strict=true"])
     assert settings_key(stricter) != settings_key(config)
     assert stale_years(spark, config, years, keys, settings_key(stricter)) == years

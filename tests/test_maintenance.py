@@ -25,7 +25,7 @@ from lib.maintenance import (
 )
 from lib.tables import TABLES
 from lib.workflow import INDICATOR_TABLES
-from tests.test_bi_readers import (
+from tests.shared_run import (
     assert_same_table,
     read_deltalake,
     restore,

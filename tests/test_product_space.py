@@ -23,9 +23,14 @@ from lib.product_space import (
     proximity_matrix,
 )
 from tests.conftest import shared_path
+from tests.reference_data import (
+    CID_DIR,
+    R_DIR,
+    presence,
+    stata_fixture_exports,
+    stata_fixture_trade,
+)
 
-CID_DIR = ("data", "real", "cid_py_ecomplexity")
-R_DIR = ("data", "real", "economiccomplexity_r")
 MCP_DDL = "year int, country_code int, product string, mcp int"
 
 # Cells of Stata's full fixture (cid-harvard/py-ecomplexity, MIT, tests/fixtures/
@@ -130,25 +135,9 @@ def test_proximity_matches_r_definition_via_spark(spark):
 
 @pytest.fixture(scope="module")
 def stata_inputs(spark):
-    from lib.rca import binary_presence, revealed_comparative_advantage
-
-    trade = pd.read_csv(shared_path(*CID_DIR, "trade_data_sample.csv"), dtype={"hs92": str})
-    codes = {c: i for i, c in enumerate(sorted(trade["origin"].unique()))}
-    exports = spark.createDataFrame(
-        pd.DataFrame(
-            {
-                "year": trade["year"].astype("int32"),
-                "country_code": trade["origin"].map(codes).astype("int32"),
-                "product": trade["hs92"],
-                "export_value": trade["export_val"].astype(float),
-            }
-        )
-    )
-    mcp = (
-        exports.transform(revealed_comparative_advantage)
-        .transform(binary_presence(1.0, strict=False))
-        .cache()
-    )
+    exports, codes = stata_fixture_exports(spark)
+    trade = stata_fixture_trade()
+    mcp = presence(exports).cache()
     _, pci = economic_complexity(mcp, EciConfig(normalization="atlas"))
     yield trade, codes, mcp, pci
     mcp.unpersist()
