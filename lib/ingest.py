@@ -43,6 +43,7 @@ from lib.io.baci import (
     read_flow_header,
     read_product_codes,
 )
+from lib.tables import spark_schema
 
 PARSED_SPARK_SCHEMA = T.StructType(
     [
@@ -62,19 +63,8 @@ PARSED_SPARK_SCHEMA = T.StructType(
 FLOW_COLUMNS = ["year", "exporter", "importer", "product", "value", "quantity"]
 ACCEPTED_SPARK_SCHEMA = T.StructType(PARSED_SPARK_SCHEMA.fields[: len(FLOW_COLUMNS)])
 
-# Bookkeeping of incremental ingests: one row per year of the flows table.
+# Bookkeeping of incremental ingests: one row per year of the flows table (lib.tables).
 INGEST_FILES = "baci_ingest_files"
-INGEST_FILES_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("source_file", T.StringType(), False),
-        T.StructField("fingerprint", T.StringType(), False),
-        T.StructField("release", T.StringType(), False),
-        T.StructField("rows_read", T.LongType(), False),
-        T.StructField("rows_accepted", T.LongType(), False),
-        T.StructField("run_id", T.StringType(), False),
-    ]
-)
 # Writes of tables partitioned by year whose tasks produce their rows year after year (a yearly
 # file, the yearly tasks of the indicators): one open file per year in the task instead of a
 # sort of all the task's rows by year first (measured: ~40 % of the JVM time of the flows write).
@@ -361,7 +351,7 @@ def _record_fingerprints(
         for f in batch
     ]
     delta.write_table(
-        spark.createDataFrame(rows, INGEST_FILES_SCHEMA),
+        spark.createDataFrame(rows, spark_schema(INGEST_FILES)),
         warehouse,
         INGEST_FILES,
         run_id,

@@ -295,6 +295,47 @@ TABLES: dict[str, Table] = {
                 _c("error", "string", "Error of a failed run"),
             ),
         ),
+        Table(
+            "baci_ingest_files",
+            "Bookkeeping of incremental runs: the BACI file each year's flows were ingested from",
+            (
+                YEAR,
+                _c("source_file", "string", "Name of the yearly BACI file", False),
+                _c(
+                    "fingerprint",
+                    "string",
+                    "Key of the file (name, size, modification time), the code lists and the "
+                    "code version: a file with the same key is not read again",
+                    False,
+                ),
+                _c("release", "string", "BACI release (e.g. V202401)", False),
+                _c("rows_read", "bigint", "Data lines read from the file", False),
+                _c("rows_accepted", "bigint", "Lines accepted into baci_flows", False),
+                _c("run_id", "string", "Run that ingested the file", False),
+            ),
+            {"year_range": YEAR_RANGE},
+        ),
+        Table(
+            "indicator_years",
+            "Bookkeeping of incremental runs: what each year's indicators were computed from",
+            (
+                YEAR,
+                _c(
+                    "flows_key",
+                    "string",
+                    "Fingerprint of the year's flows (baci_ingest_files.fingerprint)",
+                    False,
+                ),
+                _c(
+                    "settings_key",
+                    "string",
+                    "Key of the code version and the methodology settings used",
+                    False,
+                ),
+                _c("run_id", "string", "Run that computed the year", False),
+            ),
+            {"year_range": YEAR_RANGE},
+        ),
     ]
 }
 

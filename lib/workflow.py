@@ -26,6 +26,7 @@ from lib.io.baci import BaciRelease, discover_release
 from lib.maintenance import set_retention_defaults
 from lib.pipeline import IndicatorTables, compute_indicators
 from lib.run_log import RunRecord
+from lib.tables import spark_schema
 
 
 def resolve_source(config: Config) -> str:
@@ -110,7 +111,6 @@ INDICATOR_TABLES = (
 
 # Which flows (fingerprint of the ingested file) and settings each year's indicators come from.
 INDICATOR_STATE = "indicator_years"
-INDICATOR_STATE_SCHEMA = "year int, flows_key string, settings_key string, run_id string"
 INDICATOR_SECTIONS = ("products", "countries", "rca", "fitness", "eci", "product_space")
 
 
@@ -157,7 +157,7 @@ def run_indicators(
             tables.release()
         state = [(y, keys[y], settings, run.run_id) for y in todo]
         delta.write_table(
-            spark.createDataFrame(state, INDICATOR_STATE_SCHEMA),
+            spark.createDataFrame(state, spark_schema(INDICATOR_STATE)),
             warehouse,
             INDICATOR_STATE,
             run.run_id,
