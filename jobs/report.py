@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lib.cli import with_absolute_warehouse
 from lib.config import ConfigError, load_config, parse_years
 from lib.report.countries import CountryError
 from lib.report.frames import ReportInputError, deltalake_reader, is_local, resolve_params
@@ -60,7 +61,7 @@ def config_from(args: argparse.Namespace):
         "report.services": args.services,
     }
     overrides = list(args.overrides) + [f"{k}={_quoted(v)}" for k, v in flags.items() if v]
-    return load_config(args.config, overrides)
+    return with_absolute_warehouse(load_config(args.config, overrides))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 
 from lib.config import Config, ConfigError, load_config
@@ -40,10 +42,22 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if args.years:
         overrides.append(f"input.years={_quoted(args.years)}")
     try:
-        return load_config(args.config, overrides)
+        config = load_config(args.config, overrides)
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+    return with_absolute_warehouse(config)
+
+
+def with_absolute_warehouse(config: Config) -> Config:
+    """A local warehouse path made absolute. WHY: Delta's table builder refuses a path such as
+    ``./warehouse/run_log``, and on a cluster a relative path would mean each node's own
+    working directory."""
+    warehouse = config.output.warehouse
+    if "://" in warehouse or os.path.isabs(warehouse):
+        return config
+    output = dataclasses.replace(config.output, warehouse=os.path.abspath(warehouse))
+    return dataclasses.replace(config, output=output)
 
 
 def _quoted(value: str) -> str:

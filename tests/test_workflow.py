@@ -22,3 +22,15 @@ def test_a_relative_source_is_made_absolute_for_the_executors(tmp_path, monkeypa
 def test_a_uri_source_is_left_as_given():
     config = load_config(overrides=['input.source="s3a://bucket/BACI_HS92_V202401.zip"'])
     assert resolve_source(config) == "s3a://bucket/BACI_HS92_V202401.zip"
+
+
+def test_a_relative_warehouse_is_made_absolute(tmp_path, monkeypatch):
+    # Delta's table builder refuses "./warehouse/run_log"; on a cluster it would be each
+    # node's own directory. The default is "./warehouse".
+    from lib.cli import common_parser, config_from_args
+
+    monkeypatch.chdir(tmp_path)
+    config = config_from_args(common_parser("test").parse_args([]))
+    assert config.output.warehouse == str(tmp_path / "warehouse")
+    config = config_from_args(common_parser("test").parse_args(["--warehouse", "s3a://b/wh"]))
+    assert config.output.warehouse == "s3a://b/wh"
