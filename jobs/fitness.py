@@ -50,9 +50,6 @@ def main() -> None:
         "ecomplexity-fitness",
         extra_conf={
             "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
-            # Our Delta logs are small: Delta's default of 50 partitions to rebuild a table's
-            # state costs seconds per table read or write on a small machine.
-            "spark.databricks.delta.snapshotPartitions": "2",
         },
     )
     run = RunRecord("fitness", config)

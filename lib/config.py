@@ -55,6 +55,9 @@ class OutputConfig:
     )
     catalog_database: str = ""  # "" = path-only tables; else also registered in this database
     optimize_after_ingest: bool = True
+    # How the flows table is written: arrow (pyarrow files + one Delta commit, ~3x faster),
+    # spark (Spark's Delta writer), auto (arrow for a local warehouse, spark elsewhere).
+    flows_writer: Literal["auto", "arrow", "spark"] = "auto"
     # Delta retention: how long time travel to earlier runs is promised (README, "Maintenance").
     log_retention_days: int = 30
     deleted_file_retention_days: int = 7

@@ -21,6 +21,7 @@ for the quarantine. Caching the parsed rows instead cost three times the CPU of 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,9 +33,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lib import __version__
-from lib.io import delta
+from lib.io import delta, delta_arrow
 from lib.io.baci import (
     BaciRelease,
+    CheckedFlows,
     FlowFile,
     check_flow_file,
     fingerprint,
@@ -43,7 +45,9 @@ from lib.io.baci import (
     read_flow_header,
     read_product_codes,
 )
-from lib.tables import spark_schema
+from lib.io.delta_arrow import write_data_file
+from lib.io.filesystems import is_local
+from lib.tables import TABLES, spark_schema
 
 PARSED_SPARK_SCHEMA = T.StructType(
     [
@@ -154,22 +158,46 @@ def parse_flows(
             for index in batch.column("file_index").to_pylist():
                 checked = check_flow_file(by_index[index], country_codes, product_codes)
                 if line_counts is not None:
-                    counts = {"read": checked.n_lines}
-                    for reason, n in checked.rejected_counts().items():
-                        kind = reason_kind(reason)
-                        counts[kind] = counts.get(kind, 0) + n
-                    line_counts.add({index: counts})
+                    line_counts.add({index: _file_counts(checked)})
                 if rejected:
                     yield from checked.batches(rejected_only=True)
                 else:
                     yield from checked.accepted().to_batches(max_chunksize=1_000_000)
 
-    # spark.range splits 0..n-1 evenly: exactly one file per partition. (A hash repartition
-    # may put two files in one task and leave the other core idle.)
-    files = spark.range(0, len(flows), numPartitions=max(1, len(flows)))
-    files = files.select(F.col("id").cast("int").alias("file_index"))
     schema = PARSED_SPARK_SCHEMA if rejected else ACCEPTED_SPARK_SCHEMA
-    return files.mapInArrow(parse_partition, schema)
+    return _file_indexes(spark, len(flows)).mapInArrow(parse_partition, schema)
+
+
+def _file_indexes(spark: SparkSession, n_files: int) -> DataFrame:
+    """Rows 0..n-1 (``file_index``), one per partition: one task per file.
+
+    spark.range splits 0..n-1 evenly, so each core gets whole files (a hash repartition may put
+    two files in one task and leave the other core idle).
+    """
+    files = spark.range(0, n_files, numPartitions=max(1, n_files))
+    return files.select(F.col("id").cast("int").alias("file_index"))
+
+
+def _file_counts(checked: CheckedFlows) -> dict[str, int]:
+    """Lines read, and rejected by reason kind, of one file."""
+    counts = {"read": checked.n_lines}
+    for reason, n in checked.rejected_counts().items():
+        kind = reason_kind(reason)
+        counts[kind] = counts.get(kind, 0) + n
+    return counts
+
+
+# What a writing task returns per file: its line counts and its Delta add action (JSON).
+WRITTEN_FILE_ARROW = pa.schema(
+    [("file_index", pa.int32()), ("counts", pa.string()), ("add", pa.string())]
+)
+WRITTEN_FILE_SPARK = T.StructType(
+    [
+        T.StructField("file_index", T.IntegerType()),
+        T.StructField("counts", T.StringType()),
+        T.StructField("add", T.StringType()),
+    ]
+)
 
 
 def flow_fingerprints(release: BaciRelease) -> dict[int, str]:
@@ -225,8 +253,12 @@ def ingest_release(
     optimize: bool = True,
     files_per_batch: int | None = None,
     skip_unchanged: bool = False,
+    writer: str = "auto",
 ) -> IngestReport:
-    """Ingest the release's flow files (with ``skip_unchanged``, only the new or changed ones)."""
+    """Ingest the release's flow files (with ``skip_unchanged``, only the new or changed ones).
+
+    ``writer``: how the flows table is written (``use_arrow_writer``).
+    """
     report = IngestReport(release.release, release.hs_revision, release.years)
     keys = flow_fingerprints(release)
     done = ingested_fingerprints(spark, warehouse) if skip_unchanged else {}
@@ -252,24 +284,22 @@ def ingest_release(
         delta.write_table(countries_df, warehouse, delta.COUNTRIES, run_id, metadata=meta)
         delta.write_table(products_df, warehouse, delta.PRODUCTS, run_id, metadata=meta)
 
-    # Nothing is cached, so a batch is only the unit of commit (and of restart).
-    batch_size = files_per_batch or max(8, 4 * spark.sparkContext.defaultParallelism)
+    # Nothing is cached, so a batch is only the unit of commit (and of restart). Each batch
+    # costs a few small commits (flows, quarantine, fingerprints) and ends with idle cores
+    # waiting for its last file: a few large batches.
+    batch_size = files_per_batch or max(16, 8 * spark.sparkContext.defaultParallelism)
+    arrow_writer = use_arrow_writer(writer, warehouse)
     for start in range(0, len(flows), batch_size):
         batch = flows[start : start + batch_size]
         years = [f.year for f in batch]
-        line_counts = spark.sparkContext.accumulator({}, _LineCounts())
-        accepted = parse_flows(spark, batch, countries, products, line_counts=line_counts)
-        with session_conf(spark, FLOWS_WRITE):
-            delta.write_table(
-                accepted.select(*FLOW_COLUMNS, *stamp),
-                warehouse,
-                delta.FLOWS,
-                run_id,
-                replace_where=delta.year_predicate(years),
-                partition_by=["year"],
-                metadata=meta,
+        if arrow_writer:
+            counts = write_flows_with_arrow(
+                spark, batch, countries, products, release, warehouse, run_id, meta
             )
-        counts = line_counts.value
+        else:
+            counts = write_flows_with_spark(
+                spark, batch, countries, products, stamp, warehouse, run_id, meta
+            )
         if sorted(counts) != list(range(len(batch))):
             raise RuntimeError(f"line counts missing for some of the files of {years}")
         with_rejects = [f for i, f in enumerate(batch) if counts[i]["read"] > _accepted(counts[i])]
@@ -305,6 +335,98 @@ def ingest_release(
             f"WHERE {delta.year_predicate(ingested)}"
         )
     return report
+
+
+def use_arrow_writer(writer: str, warehouse: str) -> bool:
+    """``arrow``: the tasks write the flows' Parquet files with pyarrow (lib.io.delta_arrow);
+    ``spark``: Spark's Delta writer; ``auto``: arrow where the warehouse is a local path (every
+    task sees it), spark on other storage, whose credentials Spark's Hadoop settings carry."""
+    if writer not in ("auto", "arrow", "spark"):
+        raise ValueError(f"flows writer must be auto, arrow or spark, not {writer!r}")
+    return writer == "arrow" or (writer == "auto" and is_local(warehouse))
+
+
+def write_flows_with_arrow(
+    spark: SparkSession,
+    batch: list[FlowFile],
+    countries,
+    products,
+    release: BaciRelease,
+    warehouse: str,
+    run_id: str,
+    meta: dict[str, str],
+) -> dict[int, dict[str, int]]:
+    """Replace the batch's years of the flows table: each task parses a yearly file and writes
+    its accepted rows as one Parquet file; the driver commits them in one transaction.
+    Returns the line counts of each file (index in ``batch``), as ``_LineCounts`` has them."""
+    table_uri = delta.table_path(warehouse, delta.FLOWS)
+    delta.ensure_table(spark, table_uri, TABLES[delta.FLOWS])
+    country_codes = countries["country_code"].to_numpy()
+    product_codes = pa.array(products["product"].tolist(), pa.string())
+    stamp = {"hs_revision": release.hs_revision, "release": release.release}
+
+    def write_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for record in batches:
+            for index in record.column("file_index").to_pylist():
+                flow = batch[index]
+                checked = check_flow_file(flow, country_codes, product_codes)
+                accepted = checked.accepted()
+                for column, value in stamp.items():
+                    accepted = accepted.append_column(
+                        column, pa.repeat(pa.scalar(value), accepted.num_rows)
+                    )
+                add = (
+                    write_data_file(accepted, table_uri, delta.FLOWS, {"year": flow.year})
+                    if accepted.num_rows
+                    else None
+                )
+                yield pa.RecordBatch.from_pydict(
+                    {
+                        "file_index": [index],
+                        "counts": [json.dumps(_file_counts(checked))],
+                        "add": [json.dumps(add) if add else None],
+                    },
+                    schema=WRITTEN_FILE_ARROW,
+                )
+
+    files = _file_indexes(spark, len(batch))
+    written = files.mapInArrow(write_partition, WRITTEN_FILE_SPARK).collect()
+    counts = {row["file_index"]: json.loads(row["counts"]) for row in written}
+    adds = [json.loads(row["add"]) for row in written if row["add"]]
+    delta_arrow.commit_files(
+        spark,
+        table_uri,
+        adds,
+        {"year": [f.year for f in batch]},
+        delta.commit_metadata(run_id, **meta),
+    )
+    return counts
+
+
+def write_flows_with_spark(
+    spark: SparkSession,
+    batch: list[FlowFile],
+    countries,
+    products,
+    stamp: list,
+    warehouse: str,
+    run_id: str,
+    meta: dict[str, str],
+) -> dict[int, dict[str, int]]:
+    """The same through Spark's Delta writer: the tasks' Arrow batches stream into it."""
+    line_counts = spark.sparkContext.accumulator({}, _LineCounts())
+    accepted = parse_flows(spark, batch, countries, products, line_counts=line_counts)
+    with session_conf(spark, FLOWS_WRITE):
+        delta.write_table(
+            accepted.select(*FLOW_COLUMNS, *stamp),
+            warehouse,
+            delta.FLOWS,
+            run_id,
+            replace_where=delta.year_predicate([f.year for f in batch]),
+            partition_by=["year"],
+            metadata=meta,
+        )
+    return line_counts.value
 
 
 def _no_rows(spark: SparkSession, schema: T.StructType) -> DataFrame:

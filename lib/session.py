@@ -43,6 +43,9 @@ DELTA_CONF = {
     # Keep tables readable by delta-rs and DuckDB (see README, "Reading the tables").
     "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
     "spark.sql.session.timeZone": "UTC",
+    # Our Delta logs are small: Delta's default of 50 partitions to rebuild a table's state
+    # costs seconds per table read or write on a small machine.
+    "spark.databricks.delta.snapshotPartitions": "2",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -358,6 +359,29 @@ def spark_schema(name: str) -> T.StructType:
                 c.name, T._parse_datatype_string(c.type), c.nullable, {"comment": c.comment}
             )
             for c in TABLES[name].columns
+        ]
+    )
+
+
+# Arrow types of the primitive Spark SQL types, for files written by Arrow (lib.io.delta_arrow).
+ARROW_TYPES = {
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "string": pa.string(),
+    "boolean": pa.bool_(),
+}
+
+
+def arrow_file_schema(name: str) -> pa.Schema:
+    """The columns of the table's data files, as Arrow types: every column but the partition
+    columns (Delta keeps those in the log and the file paths, not in the files)."""
+    table = TABLES[name]
+    return pa.schema(
+        [
+            pa.field(c.name, ARROW_TYPES[c.type], c.nullable)
+            for c in table.columns
+            if c.name not in table.partition_by
         ]
     )
 

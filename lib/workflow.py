@@ -88,6 +88,7 @@ def run_ingest(
             warehouse,
             run.run_id,
             optimize=config.output.optimize_after_ingest,
+            writer=config.output.flows_writer,
             skip_unchanged=incremental,
         )
     if incremental:

@@ -75,3 +75,26 @@ def test_tables_read_back_without_spark(spark, warehouse, release):
     assert set(quarantine["line_number"]) == {3, 6}
     countries = DeltaTable(delta.table_path(wh, delta.COUNTRIES)).to_pandas()
     assert countries.set_index("country_code").loc[490, "iso3"] == "S19"
+
+
+def test_arrow_and_spark_writers_give_the_same_tables(spark, tmp_path, release):
+    """The flows written by the tasks with pyarrow (output.flows_writer = arrow) equal those
+    written by Spark's Delta writer, quarantine and counts included."""
+    results = {}
+    for writer in ("arrow", "spark"):
+        wh = str(tmp_path / writer)
+        report = ingest_release(spark, release, wh, "run-1", optimize=False, writer=writer)
+        tables = {
+            delta.FLOWS: sorted(map(tuple, delta.read_table(spark, wh, delta.FLOWS).collect())),
+            delta.QUARANTINE: sorted(
+                map(tuple, delta.read_table(spark, wh, delta.QUARANTINE).drop("run_id").collect())
+            ),
+        }
+        results[writer] = (
+            report.rows_read,
+            report.rows_accepted,
+            report.quarantine_reasons,
+            tables,
+        )
+    assert results["arrow"] == results["spark"]
+    assert len(results["arrow"][3][delta.FLOWS]) == 5

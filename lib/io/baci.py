@@ -29,6 +29,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 
+from lib.io.filesystems import arrow_filesystem, arrow_uri  # noqa: F401 (arrow_uri re-exported)
+
 FLOW_FILE = re.compile(r"^BACI_HS(?P<rev>\d{2})_Y(?P<year>\d{4})_V(?P<release>\d{6}[a-z]?)\.csv$")
 COUNTRY_FILE = re.compile(r"^country_codes_V(?P<release>\d{6}[a-z]?)\.csv$")
 PRODUCT_FILE = re.compile(r"^product_codes_HS(?P<rev>\d{2})_V(?P<release>\d{6}[a-z]?)\.csv$")
@@ -82,28 +84,10 @@ class BaciRelease:
         return [f.year for f in self.flow_files]
 
 
-# Hadoop's names for S3 (the warehouse's URIs) that Arrow only knows as s3://.
-_ARROW_SCHEMES = {"s3a": "s3", "s3n": "s3"}
-
-
-def arrow_uri(path: str) -> str:
-    """The URI as Arrow names it (``s3a://b/x`` -> ``s3://b/x``); other paths unchanged."""
-    if "://" not in path:
-        return path
-    scheme, rest = path.split("://", 1)
-    return f"{_ARROW_SCHEMES.get(scheme.lower(), scheme)}://{rest}"
-
-
-def _filesystem(path: str) -> tuple[pafs.FileSystem, str]:
-    if "://" in path:
-        return pafs.FileSystem.from_uri(arrow_uri(path))
-    return pafs.LocalFileSystem(), str(path)
-
-
 @contextmanager
 def open_source(source: SourceFile) -> Iterator[IO[bytes]]:
     """A binary stream for a release file, on the local disk or any filesystem Arrow knows."""
-    fs, path = _filesystem(source.path)
+    fs, path = arrow_filesystem(source.path)
     if source.member is None:
         with fs.open_input_stream(path) as stream:
             yield stream
@@ -119,7 +103,7 @@ def open_source(source: SourceFile) -> Iterator[IO[bytes]]:
 def fingerprint(source: SourceFile) -> str:
     """Identifies a file's content without reading it: its name and size, and its modification
     time (a zip member: the CRC-32 the zip stores for it)."""
-    fs, path = _filesystem(source.path)
+    fs, path = arrow_filesystem(source.path)
     if source.member is None:
         info = fs.get_file_info(path)
         return f"{source.name}|size={info.size}|mtime_ns={info.mtime_ns}"
@@ -129,7 +113,7 @@ def fingerprint(source: SourceFile) -> str:
 
 
 def _list_names(location: str) -> list[SourceFile]:
-    fs, path = _filesystem(location)
+    fs, path = arrow_filesystem(location)
     info = fs.get_file_info(path)
     if info.type == pafs.FileType.NotFound:
         raise BaciFormatError(

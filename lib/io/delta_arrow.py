@@ -1,0 +1,225 @@
+"""Delta tables written from Arrow: Parquet files written by pyarrow inside Spark tasks, then
+one Delta commit of those files by delta-spark on the driver.
+
+WHY: the flows are parsed and checked by Arrow in Python tasks (lib.io.baci). Handing ~9
+million rows a year to Spark's own writer cost ~10 s converting Arrow batches to JVM rows and
+~14 s writing them again as Parquet, per year and core; pyarrow writes the same file in ~1 s.
+Only the file descriptions (a few hundred bytes a file) travel to the driver.
+
+What Delta's own writer would do is done here too:
+- every file is an ``add`` action with its partition values, size and column statistics
+  (``numRecords``, ``minValues``, ``maxValues``, ``nullCount``), which Spark's data skipping,
+  delta-rs and DuckDB read;
+- the table's NOT NULL columns and CHECK constraints are checked on each file's rows before
+  the file is written (Delta's writer checks them; files committed this way bypass it);
+- replacing partitions removes their current files in the same commit, recorded as a WRITE
+  with its predicate as ``replaceWhere`` would be: atomic, and a rerun replaces, never
+  duplicates. A task that fails or is retried leaves at most an uncommitted file, which no
+  reader sees and VACUUM removes.
+
+The commit goes through Delta's transaction API (``DeltaLog``/``OptimisticTransaction``, the
+calls Delta's own commands make), reached over py4j; if a Delta release changes it, the error
+says so and ``output.flows_writer = "spark"`` is the way around it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyspark.sql import SparkSession
+
+from lib.io.filesystems import arrow_filesystem
+from lib.tables import TABLES, arrow_file_schema
+
+# Delta keeps string statistics to this prefix (dataSkippingStringPrefixLength); longer strings
+# get no min/max here rather than a truncated one.
+STRING_STATS_LENGTH = 32
+
+
+class ConstraintViolationError(ValueError):
+    """Rows that break a NOT NULL column or a CHECK constraint of the table."""
+
+
+def check_constraints(table: pa.Table, name: str, partition: Mapping[str, object]) -> None:
+    """Raise ``ConstraintViolationError`` if a row breaks the table's NOT NULL columns or CHECKs.
+
+    The CHECK expressions of the data dictionary (SQL) are evaluated by DuckDB on the Arrow
+    rows, with the partition values as constant columns; a row passes only where the
+    expression is true (null fails, as in Delta).
+    """
+    contract = TABLES[name]
+    for column in contract.columns:
+        if not column.nullable and column.name in table.column_names:
+            nulls = table.column(column.name).null_count
+            if nulls:
+                raise ConstraintViolationError(
+                    f"{name}: {nulls} row(s) with a null {column.name} (NOT NULL), {partition}"
+                )
+    if not contract.checks:
+        return
+    constants = ", ".join(f"{_sql_literal(v)} AS {k}" for k, v in partition.items())
+    con = duckdb.connect()
+    con.register("rows", table)
+    try:
+        for constraint, expression in contract.checks.items():
+            query = (
+                f"SELECT count(*) FROM (SELECT *{', ' + constants if constants else ''} FROM rows) "
+                f"WHERE NOT coalesce(({expression}), false)"
+            )
+            failing = con.execute(query).fetchone()[0]
+            if failing:
+                raise ConstraintViolationError(
+                    f"{name}: {failing} row(s) break CHECK {constraint} ({expression}), "
+                    f"{dict(partition)}"
+                )
+    finally:
+        con.close()
+
+
+def column_stats(table: pa.Table) -> dict:
+    """Delta's per-file statistics of the columns (numbers, and strings up to 32 characters)."""
+    minimum, maximum, nulls = {}, {}, {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        nulls[name] = column.null_count
+        if column.null_count == len(column):
+            continue
+        kind = column.type
+        if pa.types.is_floating(kind) and pc.any(pc.is_nan(column)).as_py():
+            continue  # NaN has no place in min/max: leave the column unskippable
+        if not (
+            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind)
+        ):
+            continue
+        low, high = pc.min_max(column).values()
+        low, high = low.as_py(), high.as_py()
+        if pa.types.is_string(kind) and max(len(low), len(high)) > STRING_STATS_LENGTH:
+            continue
+        minimum[name], maximum[name] = low, high
+    return {
+        "numRecords": table.num_rows,
+        "minValues": minimum,
+        "maxValues": maximum,
+        "nullCount": nulls,
+    }
+
+
+def write_data_file(
+    table: pa.Table, table_uri: str, name: str, partition: Mapping[str, int]
+) -> dict:
+    """Write ``table`` (the table's columns, partition columns excluded) as one Parquet file
+    under ``table_uri`` and return its Delta ``add`` action. Runs inside a Spark task."""
+    schema = arrow_file_schema(name)
+    table = table.select(schema.names).cast(schema)
+    check_constraints(table, name, partition)
+    folder = "/".join(f"{k}={int(v)}" for k, v in partition.items())
+    relative = f"{folder}/part-{uuid.uuid4()}.arrow.snappy.parquet".lstrip("/")
+    fs, root = arrow_filesystem(table_uri)
+    target = f"{root.rstrip('/')}/{relative}"
+    fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+    # Measured values (floating point) are nearly all distinct: a dictionary attempt per column
+    # chunk is wasted work, as in Spark's writer settings for the flows (lib.ingest).
+    dictionary = [f.name for f in schema if not pa.types.is_floating(f.type)]
+    pq.write_table(table, target, filesystem=fs, compression="snappy", use_dictionary=dictionary)
+    return {
+        "add": {
+            "path": relative,
+            "partitionValues": {k: str(int(v)) for k, v in partition.items()},
+            "size": fs.get_file_info(target).size,
+            "modificationTime": int(time.time() * 1000),
+            "dataChange": True,
+            "stats": json.dumps(column_stats(table)),
+        }
+    }
+
+
+def partition_predicate(replace: Mapping[str, Iterable[int]]) -> str:
+    return " AND ".join(
+        f"{column} IN ({', '.join(str(v) for v in sorted(set(values)))})"
+        for column, values in replace.items()
+    )
+
+
+def commit_files(
+    spark: SparkSession,
+    table_uri: str,
+    adds: list[dict],
+    replace: Mapping[str, Iterable[int]],
+    user_metadata: str,
+) -> int:
+    """One commit: remove the files of the partitions in ``replace`` ({column: values}), add
+    ``adds``. Returns the new table version."""
+    replace = {column: {str(int(v)) for v in values} for column, values in replace.items()}
+    jvm = spark.sparkContext._jvm
+    try:
+        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, table_uri)
+        txn = log.startTransaction()
+        now = int(time.time() * 1000)
+        actions = []
+        # Reading every file registers the whole table as read: a concurrent writer conflicts.
+        for current in jvm.scala.jdk.javaapi.CollectionConverters.asJava(txn.filterFiles()):
+            add = json.loads(current.json())["add"]
+            values = add["partitionValues"]
+            if all(values.get(column) in wanted for column, wanted in replace.items()):
+                actions.append({"remove": _remove(add, now)})
+        actions.extend(adds)
+        action = jvm.org.apache.spark.sql.delta.actions.Action
+        java_actions = jvm.java.util.ArrayList()
+        for item in actions:
+            java_actions.add(action.fromJson(json.dumps(item)))
+        seq = jvm.scala.jdk.javaapi.CollectionConverters.asScala(java_actions).toSeq()
+        operation = _write_operation(
+            spark, list(replace), partition_predicate(replace), user_metadata
+        )
+        return int(txn.commit(seq, operation))
+    except Exception as error:  # py4j errors: name the way around them
+        if "delta" not in type(error).__module__ and "py4j" not in type(error).__module__:
+            raise
+        raise RuntimeError(
+            f"committing {len(adds)} Arrow-written file(s) to {table_uri} through Delta's "
+            f"transaction API failed ({error.__class__.__name__}: {str(error)[:500]}). If the "
+            'Delta version changed that API, set output.flows_writer = "spark".'
+        ) from error
+
+
+def _remove(add: dict, now: int) -> dict:
+    return {
+        "path": add["path"],
+        "deletionTimestamp": now,
+        "dataChange": True,
+        "extendedFileMetadata": True,
+        "partitionValues": add["partitionValues"],
+        "size": add["size"],
+    }
+
+
+def _write_operation(spark: SparkSession, partition_by: list[str], predicate: str, metadata: str):
+    """DeltaOperations.Write(Overwrite, partitionBy, predicate, userMetadata, None, ...): the
+    operation replaceWhere records. Built by reflection: its later optional arguments vary
+    between Delta releases."""
+    jvm, gateway = spark.sparkContext._jvm, spark.sparkContext._gateway
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    write = loader.loadClass("org.apache.spark.sql.delta.DeltaOperations$Write")
+    constructor = max(write.getConstructors(), key=lambda c: c.getParameterCount())
+    option = jvm.scala.Option
+    columns = jvm.scala.jdk.javaapi.CollectionConverters.asScala(partition_by).toSeq()
+    arguments = gateway.new_array(jvm.java.lang.Object, constructor.getParameterCount())
+    arguments[0] = jvm.org.apache.spark.sql.SaveMode.Overwrite
+    arguments[1] = option.apply(columns)
+    arguments[2] = option.apply(predicate)
+    arguments[3] = option.apply(metadata)
+    for i in range(4, constructor.getParameterCount()):
+        arguments[i] = option.empty()
+    return constructor.newInstance(arguments)
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"partition values are whole numbers here, not {value!r}")
+    return str(value)
