@@ -41,31 +41,19 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from lib.config import EciConfig
 from lib.matrices import descending_rank, expand, largest_component, per_year_tables, year_matrix
+from lib.tables import spark_schema
 
 ATLAS = "atlas"
 ZSCORE = "zscore"
 MIN_EIGENVALUE = 1e-10
 
-COUNTRY_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("country_code", T.IntegerType(), False),
-        T.StructField("eci", T.DoubleType(), True),
-        T.StructField("eci_rank", T.IntegerType(), True),
-        T.StructField("mean_product_complexity", T.DoubleType(), True),
-    ]
+COUNTRY_SCHEMA = spark_schema(
+    "country_year", ["year", "country_code", "eci", "eci_rank", "mean_product_complexity"]
 )
-PRODUCT_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("product", T.StringType(), False),
-        T.StructField("pci", T.DoubleType(), True),
-    ]
-)
+PRODUCT_SCHEMA = spark_schema("product_year", ["year", "product", "pci"])
 
 
 @dataclass(frozen=True)

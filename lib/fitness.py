@@ -49,33 +49,15 @@ from lib.matrices import (
     safe_log10,
     year_matrix,
 )
+from lib.tables import spark_schema
 
-COUNTRY_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("country_code", T.IntegerType(), False),
-        T.StructField("fitness", T.DoubleType(), True),
-        T.StructField("log10_fitness", T.DoubleType(), True),
-        T.StructField("fitness_rank", T.IntegerType(), True),
-    ]
+COUNTRY_SCHEMA = spark_schema(
+    "country_year", ["year", "country_code", "fitness", "log10_fitness", "fitness_rank"]
 )
-PRODUCT_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("product", T.StringType(), False),
-        T.StructField("complexity", T.DoubleType(), True),
-        T.StructField("log10_complexity", T.DoubleType(), True),
-        T.StructField("complexity_rank", T.IntegerType(), True),
-    ]
+PRODUCT_SCHEMA = spark_schema(
+    "product_year", ["year", "product", "complexity", "log10_complexity", "complexity_rank"]
 )
-CONVERGENCE_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("iterations", T.IntegerType(), False),
-        T.StructField("final_change", T.DoubleType(), True),
-        T.StructField("execution", T.StringType(), False),
-    ]
-)
+CONVERGENCE_SCHEMA = spark_schema("fitness_convergence")
 SCHEMAS = {"country": COUNTRY_SCHEMA, "product": PRODUCT_SCHEMA, "convergence": CONVERGENCE_SCHEMA}
 
 PER_YEAR = "per_year"

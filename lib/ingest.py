@@ -271,10 +271,7 @@ def ingest_release(
     products = read_product_codes(release.product_file)
     check_flow_headers(release)
     meta = {"baci_release": release.release, "hs_revision": release.hs_revision}
-    stamp = [
-        F.lit(release.hs_revision).alias("hs_revision"),
-        F.lit(release.release).alias("release"),
-    ]
+    stamp = _release_columns(release)
     # A year left unchanged had these very code lists (they are part of every fingerprint).
     if not report.unchanged_years:
         countries_df = spark.createDataFrame(countries).select(
@@ -292,14 +289,8 @@ def ingest_release(
     for start in range(0, len(flows), batch_size):
         batch = flows[start : start + batch_size]
         years = [f.year for f in batch]
-        if arrow_writer:
-            counts = write_flows_with_arrow(
-                spark, batch, countries, products, release, warehouse, run_id, meta
-            )
-        else:
-            counts = write_flows_with_spark(
-                spark, batch, countries, products, stamp, warehouse, run_id, meta
-            )
+        write_flows = write_flows_with_arrow if arrow_writer else write_flows_with_spark
+        counts = write_flows(spark, batch, countries, products, release, warehouse, run_id, meta)
         if sorted(counts) != list(range(len(batch))):
             raise RuntimeError(f"line counts missing for some of the files of {years}")
         with_rejects = [f for i, f in enumerate(batch) if counts[i]["read"] > _accepted(counts[i])]
@@ -408,12 +399,13 @@ def write_flows_with_spark(
     batch: list[FlowFile],
     countries,
     products,
-    stamp: list,
+    release: BaciRelease,
     warehouse: str,
     run_id: str,
     meta: dict[str, str],
 ) -> dict[int, dict[str, int]]:
     """The same through Spark's Delta writer: the tasks' Arrow batches stream into it."""
+    stamp = _release_columns(release)
     line_counts = spark.sparkContext.accumulator({}, _LineCounts())
     accepted = parse_flows(spark, batch, countries, products, line_counts=line_counts)
     with session_conf(spark, FLOWS_WRITE):
@@ -427,6 +419,14 @@ def write_flows_with_spark(
             metadata=meta,
         )
     return line_counts.value
+
+
+def _release_columns(release: BaciRelease) -> list:
+    """The columns stamping every flow and product row with its release."""
+    return [
+        F.lit(release.hs_revision).alias("hs_revision"),
+        F.lit(release.release).alias("release"),
+    ]
 
 
 def _no_rows(spark: SparkSession, schema: T.StructType) -> DataFrame:

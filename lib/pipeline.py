@@ -25,7 +25,6 @@ from functools import partial
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from lib.config import Config, FitnessConfig
 from lib.exports import drop_small_exporters_and_products, exports_for_indicators
@@ -35,52 +34,18 @@ from lib.matrices import per_year_tables
 from lib.product_space import PROXIMITY_SCHEMA
 from lib.products import product_descriptions
 from lib.rca import binary_presence, revealed_comparative_advantage
+from lib.tables import spark_schema
 
-COUNTRY_SUMMARY_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("country_code", T.IntegerType(), False),
-        T.StructField("export_value", T.DoubleType(), True),
-        T.StructField("diversification", T.IntegerType(), True),
-        T.StructField("fitness", T.DoubleType(), True),
-        T.StructField("log10_fitness", T.DoubleType(), True),
-        T.StructField("fitness_rank", T.IntegerType(), True),
-        T.StructField("eci", T.DoubleType(), True),
-        T.StructField("eci_rank", T.IntegerType(), True),
-        T.StructField("coi", T.DoubleType(), True),
-        T.StructField("mean_product_complexity", T.DoubleType(), True),
-    ]
-)
-PRODUCT_SUMMARY_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("product", T.StringType(), False),
-        T.StructField("world_export_value", T.DoubleType(), True),
-        T.StructField("ubiquity", T.IntegerType(), True),
-        T.StructField("complexity", T.DoubleType(), True),
-        T.StructField("log10_complexity", T.DoubleType(), True),
-        T.StructField("complexity_rank", T.IntegerType(), True),
-        T.StructField("pci", T.DoubleType(), True),
-    ]
-)
+COUNTRY_SUMMARY_SCHEMA = spark_schema(
+    "country_year", exclude=["iso3", "country_name"]
+)  # joined later
+PRODUCT_SUMMARY_SCHEMA = spark_schema("product_year", exclude=["description"])  # joined later
 SUMMARY_SCHEMAS = {
     "country": COUNTRY_SUMMARY_SCHEMA,
     "product": PRODUCT_SUMMARY_SCHEMA,
     "convergence": CONVERGENCE_SCHEMA,
 }
-GRID_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("country_code", T.IntegerType(), False),
-        T.StructField("product", T.StringType(), False),
-        T.StructField("export_value", T.DoubleType(), False),
-        T.StructField("rca", T.DoubleType(), False),
-        T.StructField("rca_difference", T.DoubleType(), True),
-        T.StructField("mcp", T.IntegerType(), False),
-        T.StructField("density", T.DoubleType(), True),
-        T.StructField("cog", T.DoubleType(), True),
-    ]
-)
+GRID_SCHEMA = spark_schema("country_product_year")
 
 
 @dataclass

@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from lib.config import EciConfig, ProductSpaceConfig
 from lib.matrices import (
@@ -52,35 +51,17 @@ from lib.matrices import (
     per_year_tables,
     year_matrix,
 )
+from lib.tables import spark_schema
 
 ATLAS = "atlas"
 ZSCORE = "zscore"
 ROW_CHUNK = 512  # proximity rows scanned at a time when listing pairs (bounds index memory)
 
-PROXIMITY_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("product_a", T.StringType(), False),
-        T.StructField("product_b", T.StringType(), False),
-        T.StructField("proximity", T.DoubleType(), False),
-    ]
+PROXIMITY_SCHEMA = spark_schema("product_proximity")
+COUNTRY_PRODUCT_SCHEMA = spark_schema(
+    "country_product_year", ["year", "country_code", "product", "density", "cog"]
 )
-COUNTRY_PRODUCT_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("country_code", T.IntegerType(), False),
-        T.StructField("product", T.StringType(), False),
-        T.StructField("density", T.DoubleType(), True),
-        T.StructField("cog", T.DoubleType(), True),
-    ]
-)
-COUNTRY_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType(), False),
-        T.StructField("country_code", T.IntegerType(), False),
-        T.StructField("coi", T.DoubleType(), True),
-    ]
-)
+COUNTRY_SCHEMA = spark_schema("country_year", ["year", "country_code", "coi"])
 
 
 # --- numpy cores ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ them), the CHECK/NOT NULL constraints put on the tables, and the README's data d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -352,13 +353,41 @@ def conform(df: DataFrame, name: str) -> DataFrame:
     )
 
 
-def spark_schema(name: str) -> T.StructType:
+_SPARK_TYPES = {
+    "int": T.IntegerType(),
+    "bigint": T.LongType(),
+    "double": T.DoubleType(),
+    "string": T.StringType(),
+    "boolean": T.BooleanType(),
+    "timestamp": T.TimestampType(),
+}
+
+
+def spark_type(type_: str) -> T.DataType:
+    """The Spark type of a dictionary type string (``int``, ``array<int>``,
+    ``map<string,double>``), without a SparkContext: modules build their schemas at import."""
+    type_ = type_.replace(" ", "")
+    if type_.startswith("array<") and type_.endswith(">"):
+        return T.ArrayType(spark_type(type_[len("array<") : -1]))
+    if type_.startswith("map<") and type_.endswith(">"):
+        key, value = type_[len("map<") : -1].split(",", 1)
+        return T.MapType(spark_type(key), spark_type(value))
+    return _SPARK_TYPES[type_]
+
+
+def spark_schema(
+    name: str, columns: Sequence[str] | None = None, *, exclude: Sequence[str] = ()
+) -> T.StructType:
+    """The table's Spark schema with its column comments, or that of some of its columns (in
+    the order given): the schemas of the yearly tasks that produce part of a table."""
+    by_name = {c.name: c for c in TABLES[name].columns}
+    names = [n for n in (columns or by_name) if n not in exclude]
     return T.StructType(
         [
             T.StructField(
-                c.name, T._parse_datatype_string(c.type), c.nullable, {"comment": c.comment}
+                n, spark_type(by_name[n].type), by_name[n].nullable, {"comment": by_name[n].comment}
             )
-            for c in TABLES[name].columns
+            for n in names
         ]
     )
 
