@@ -12,10 +12,14 @@ Incremental runs (``skip_unchanged``): each ingested flow file leaves a fingerpr
 modification time, the code lists' content and the code version) in the small table
 ``baci_ingest_files``; a file whose fingerprint is unchanged is not read again.
 
-WHY two Spark passes and no cache: the accepted rows stream from the parsing task straight into
-the Delta writer (one task per yearly file). The tasks count their lines by reason into an
-accumulator (a few numbers per file), and only files with rejected lines are parsed a second time
-for the quarantine. Caching the parsed rows instead cost three times the CPU of the write itself.
+The flows (one Spark task per yearly file) are written in one of two ways
+(``output.flows_writer``): the task writes the accepted rows as a Parquet file with pyarrow and
+returns the file's Delta action and line counts, and the driver commits the batch's files in one
+transaction (``lib.io.delta_arrow``; no row enters the JVM); or the accepted rows stream from
+the task into Spark's Delta writer, the line counts coming back through an accumulator.
+
+WHY a second pass and no cache: only files with rejected lines are parsed a second time, for the
+quarantine. Caching the parsed rows instead cost three times the CPU of the write itself.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 from pyspark.accumulators import AccumulatorParam
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from lib import __version__
 from lib.io import delta, delta_arrow
@@ -149,8 +155,7 @@ def parse_flows(
     (``PARSED_SPARK_SCHEMA``). ``line_counts``, an accumulator of ``_LineCounts``, receives the
     lines read and rejected (by reason kind) of each file.
     """
-    country_codes = countries["country_code"].to_numpy()
-    product_codes = pa.array(products["product"].tolist(), pa.string())
+    country_codes, product_codes = _code_arrays(countries, products)
     by_index = dict(enumerate(flows))
 
     def parse_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -187,17 +192,16 @@ def _file_counts(checked: CheckedFlows) -> dict[str, int]:
     return counts
 
 
+def _code_arrays(countries, products) -> tuple[np.ndarray, pa.Array]:
+    """The code lists as the parsing tasks check them."""
+    return countries["country_code"].to_numpy(), pa.array(products["product"].tolist(), pa.string())
+
+
 # What a writing task returns per file: its line counts and its Delta add action (JSON).
 WRITTEN_FILE_ARROW = pa.schema(
     [("file_index", pa.int32()), ("counts", pa.string()), ("add", pa.string())]
 )
-WRITTEN_FILE_SPARK = T.StructType(
-    [
-        T.StructField("file_index", T.IntegerType()),
-        T.StructField("counts", T.StringType()),
-        T.StructField("add", T.StringType()),
-    ]
-)
+WRITTEN_FILE_SPARK = from_arrow_schema(WRITTEN_FILE_ARROW)
 
 
 def flow_fingerprints(release: BaciRelease) -> dict[int, str]:
@@ -352,8 +356,7 @@ def write_flows_with_arrow(
     Returns the line counts of each file (index in ``batch``), as ``_LineCounts`` has them."""
     table_uri = delta.table_path(warehouse, delta.FLOWS)
     delta.ensure_table(spark, table_uri, TABLES[delta.FLOWS])
-    country_codes = countries["country_code"].to_numpy()
-    product_codes = pa.array(products["product"].tolist(), pa.string())
+    country_codes, product_codes = _code_arrays(countries, products)
     stamp = {"hs_revision": release.hs_revision, "release": release.release}
 
     def write_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -178,8 +178,8 @@ def commit_files(
             spark, list(replace), partition_predicate(replace), user_metadata
         )
         return int(txn.commit(seq, operation))
-    except Exception as error:  # py4j errors: name the way around them
-        if "delta" not in type(error).__module__ and "py4j" not in type(error).__module__:
+    except Exception as error:  # errors from the JVM: name the way around them
+        if not type(error).__module__.startswith(("py4j", "pyspark.errors")):
             raise
         raise RuntimeError(
             f"committing {len(adds)} Arrow-written file(s) to {table_uri} through Delta's "
