@@ -12,30 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pyspark.sql import SparkSession
-from pyspark.sql import types as T
 
 from lib import __version__
 from lib.config import Config
 from lib.io import delta
+from lib.tables import spark_schema
 
-RUN_LOG_SCHEMA = T.StructType(
-    [
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("job", T.StringType(), False),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("started_at", T.TimestampType(), False),
-        T.StructField("finished_at", T.TimestampType(), False),
-        T.StructField("code_version", T.StringType(), False),
-        T.StructField("config", T.StringType(), False),
-        T.StructField("source", T.StringType(), True),
-        T.StructField("baci_release", T.StringType(), True),
-        T.StructField("years", T.ArrayType(T.IntegerType()), True),
-        T.StructField("input_versions", T.MapType(T.StringType(), T.LongType()), True),
-        T.StructField("row_counts", T.MapType(T.StringType(), T.LongType()), True),
-        T.StructField("stage_seconds", T.MapType(T.StringType(), T.DoubleType()), True),
-        T.StructField("error", T.StringType(), True),
-    ]
-)
+RUN_LOG_SCHEMA = spark_schema("run_log")  # the data dictionary's columns
 
 
 def new_run_id() -> str:
