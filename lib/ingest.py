@@ -41,6 +41,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from lib import __version__
 from lib.io import delta, delta_arrow
 from lib.io.baci import (
+    PARSED_SCHEMA,
     BaciRelease,
     CheckedFlows,
     FlowFile,
@@ -55,21 +56,7 @@ from lib.io.delta_arrow import write_data_file
 from lib.io.filesystems import is_local
 from lib.tables import TABLES, spark_schema
 
-PARSED_SPARK_SCHEMA = T.StructType(
-    [
-        T.StructField("year", T.IntegerType()),
-        T.StructField("exporter", T.IntegerType()),
-        T.StructField("importer", T.IntegerType()),
-        T.StructField("product", T.StringType()),
-        T.StructField("value", T.DoubleType()),
-        T.StructField("quantity", T.DoubleType()),
-        T.StructField("source_file", T.StringType()),
-        T.StructField("source_year", T.IntegerType()),
-        T.StructField("line_number", T.LongType()),
-        T.StructField("reason", T.StringType()),
-        T.StructField("raw_line", T.StringType()),
-    ]
-)
+PARSED_SPARK_SCHEMA = from_arrow_schema(PARSED_SCHEMA)  # what the parsing tasks yield
 FLOW_COLUMNS = ["year", "exporter", "importer", "product", "value", "quantity"]
 ACCEPTED_SPARK_SCHEMA = T.StructType(PARSED_SPARK_SCHEMA.fields[: len(FLOW_COLUMNS)])
 
