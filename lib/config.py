@@ -55,9 +55,10 @@ class OutputConfig:
     )
     catalog_database: str = ""  # "" = path-only tables; else also registered in this database
     optimize_after_ingest: bool = True
-    # How the flows table is written: arrow (pyarrow files + one Delta commit, ~3x faster),
-    # spark (Spark's Delta writer), auto (arrow for a local warehouse, spark elsewhere).
-    flows_writer: Literal["auto", "arrow", "spark"] = "auto"
+    # How the large tables (baci_flows, country_product_year, product_proximity) are written:
+    # arrow (the tasks write pyarrow files, one Delta commit; 2-3x faster), spark (Spark's Delta
+    # writer), auto (arrow for a local warehouse, spark elsewhere).
+    writer: Literal["auto", "arrow", "spark"] = "auto"
     # Delta retention: how long time travel to earlier runs is promised (README, "Maintenance").
     log_retention_days: int = 30
     deleted_file_retention_days: int = 7

@@ -1,9 +1,10 @@
 """Every matrix indicator of one year, from that year's exports, in numpy.
 
 The pipeline (``lib.pipeline``) runs these functions once per year inside a Spark task
-(``groupBy("year").applyInPandas``): each takes the year's long exports rows
+(``groupBy("year").applyInPandas``): ``year_indicators`` takes the year's long exports rows
 ``country_code, product, export_value`` (all products at the configured level, erratic items
-already left out) and returns finished table rows. WHY one pass per year: the RCA, M and every
+already left out) and computes every indicator once; ``summary_tables``, ``grid_rows`` and
+``proximity_blocks`` shape them into finished table rows. WHY one task per year: the RCA, M and every
 indicator of a year depend only on that year, and M is small (at most ~250 x 5,000), so a task
 computes all of them from one dense matrix instead of Spark re-deriving M for each indicator
 (window sorts for the RCA, then one shuffle per indicator).
@@ -22,7 +23,8 @@ dropped by the thresholds or inactive, exactly as in the per-indicator Spark fun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,13 @@ from lib.config import Config
 from lib.eci import eci_pci_matrix
 from lib.fitness import FitnessResult, fitness_complexity_matrix
 from lib.matrices import descending_rank, safe_log10, year_matrix
-from lib.product_space import density_and_outlook_matrix, proximity_matrix, proximity_pairs
+from lib.product_space import (
+    OutlookResult,
+    density_and_outlook_matrix,
+    proximity_matrix,
+    proximity_pair_blocks,
+    proximity_pairs,
+)
 
 
 @dataclass(frozen=True)
@@ -141,17 +149,28 @@ def _expand_counts(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArr
     return pd.arrays.IntegerArray(out, ~mask)
 
 
-def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[str, pd.DataFrame]:
-    """The per-country, per-product and convergence rows of one year.
+@dataclass(frozen=True)
+class YearIndicators:
+    """Every matrix indicator of one year, computed once from its presence matrices.
 
-    - country: every exporter: export_value (all its exports), diversification, fitness,
-      log10_fitness, fitness_rank, eci, eci_rank, coi, mean_product_complexity
-    - product: every product exported: world_export_value, ubiquity, complexity,
-      log10_complexity, complexity_rank, pci
-    - convergence: one row (none if the thresholds left nothing, or without ``fitness``)
+    Vectors cover the kept countries / products (the rows and columns of ``presence.M``);
+    ``outlook`` is None without the product space.
     """
+
+    year: int
+    presence: YearPresence
+    fit: FitnessResult
+    eci: np.ndarray
+    pci: np.ndarray
+    mean_product_complexity: np.ndarray
+    outlook: OutlookResult | None
+
+
+def year_indicators(year: int, rows: pd.DataFrame, settings: YearSettings) -> YearIndicators:
+    """Thresholds, RCA, M, Fitness (if ``settings.fitness``), ECI / PCI and, with the product
+    space, density, COG and COI of one year's exports rows (country_code, product,
+    export_value)."""
     yp = year_presence(rows, settings)
-    kc, kp = yp.kept_countries, yp.kept_products
     n_c, n_p = yp.M.shape
     if settings.fitness and n_c:
         fit = fitness_complexity_matrix(yp.M, settings.max_iterations, settings.tolerance)
@@ -162,14 +181,29 @@ def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[
         eci_c, pci, mean_pci = eci.eci, eci.pci, eci.mean_product_complexity
     else:
         eci_c, pci, mean_pci = np.empty(0), np.empty(0), np.empty(0)
-    coi = np.full(n_c, np.nan)
+    outlook = None
     if settings.product_space and n_c:
-        coi = density_and_outlook_matrix(
+        outlook = density_and_outlook_matrix(
             yp.M, pci, settings.proximity_diagonal, settings.normalization
-        ).coi
+        )
+    return YearIndicators(year, yp, fit, eci_c, pci, mean_pci, outlook)
 
+
+def summary_tables(ind: YearIndicators, settings: YearSettings) -> dict[str, pd.DataFrame]:
+    """The per-country, per-product and convergence rows of one year.
+
+    - country: every exporter: export_value (all its exports), diversification, fitness,
+      log10_fitness, fitness_rank, eci, eci_rank, coi, mean_product_complexity
+    - product: every product exported: world_export_value, ubiquity, complexity,
+      log10_complexity, complexity_rank, pci
+    - convergence: one row (none if the thresholds left nothing, or without ``fitness``)
+    """
+    yp, fit, year = ind.presence, ind.fit, ind.year
+    kc, kp = yp.kept_countries, yp.kept_products
+    n_c = yp.M.shape[0]
+    coi = ind.outlook.coi if ind.outlook is not None else np.full(n_c, np.nan)
     fitness_all = _expand_rows(fit.fitness, kc)
-    eci_all = _expand_rows(eci_c, kc)
+    eci_all = _expand_rows(ind.eci, kc)
     country = pd.DataFrame(
         {
             "year": np.full(kc.size, year, dtype=np.int32),
@@ -182,7 +216,7 @@ def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[
             "eci": eci_all,
             "eci_rank": descending_rank(eci_all),
             "coi": _expand_rows(coi, kc),
-            "mean_product_complexity": _expand_rows(mean_pci, kc),
+            "mean_product_complexity": _expand_rows(ind.mean_product_complexity, kc),
         }
     )
     complexity_all = _expand_rows(fit.complexity, kp)
@@ -195,7 +229,7 @@ def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[
             "complexity": complexity_all,
             "log10_complexity": safe_log10(complexity_all),
             "complexity_rank": descending_rank(complexity_all),
-            "pci": _expand_rows(pci, kp),
+            "pci": _expand_rows(ind.pci, kp),
         }
     )
     tables = {"country": country, "product": product}
@@ -211,25 +245,23 @@ def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[
     return tables
 
 
-def year_grid(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
+def grid_rows(ind: YearIndicators) -> pd.DataFrame:
     """country_product_year rows of one year: every kept country x kept product, with exports,
     RCA, M, density and COG (pairs without exports included: they are the opportunities).
     Without the product space, only the pairs with exports (density and COG NULL)."""
-    yp = year_presence(rows, settings)
+    yp = ind.presence
     countries, products = yp.codes
     n_c, n_p = yp.M.shape
-    density = cog = np.full((n_c, n_p), np.nan)
-    if settings.product_space and n_c:
-        pci = eci_pci_matrix(yp.M, settings.normalization).pci
-        outlook = density_and_outlook_matrix(
-            yp.M, pci, settings.proximity_diagonal, settings.normalization
-        )
-        density, cog = outlook.density, outlook.cog
-    cells = np.arange(n_c * n_p) if settings.product_space else np.flatnonzero(yp.X > 0)
+    if ind.outlook is not None:
+        density, cog = ind.outlook.density, ind.outlook.cog
+        cells = np.arange(n_c * n_p)
+    else:
+        density = cog = np.full((n_c, n_p), np.nan)
+        cells = np.flatnonzero(yp.X > 0)
     c, p = np.divmod(cells, n_p)
     return pd.DataFrame(
         {
-            "year": np.full(cells.size, year, dtype=np.int32),
+            "year": np.full(cells.size, ind.year, dtype=np.int32),
             "country_code": countries.astype(np.int32)[c],
             "product": _codes_at(products, p),
             "export_value": yp.X.reshape(-1)[cells],
@@ -242,12 +274,19 @@ def year_grid(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataF
     )
 
 
-def year_proximity(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
-    """Proximity pairs of one year, each pair once (product_a < product_b), non-zero and at
-    least ``min_proximity``; the caller adds the mirror rows."""
-    yp = year_presence(rows, settings)
-    _, products = yp.codes
-    a, b, values = proximity_pairs(proximity_matrix(yp.M), settings.min_proximity)
+def proximity_blocks(ind: YearIndicators, min_proximity: float = 0.0) -> Iterator[pd.DataFrame]:
+    """The year's proximity pairs in both orders, (a, b) and (b, a) (non-zero, at least
+    ``min_proximity``, never the diagonal), in blocks of consecutive ``product_a``: bounded
+    memory at HS6, ~50 million rows a year."""
+    _, products = ind.presence.codes
+    phi = proximity_matrix(ind.presence.M)
+    for a, b, values in proximity_pair_blocks(phi, min_proximity, upper_only=False):
+        yield _pairs_frame(ind.year, products, a, b, values)
+
+
+def _pairs_frame(
+    year: int, products: np.ndarray, a: np.ndarray, b: np.ndarray, values: np.ndarray
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "year": np.full(a.size, year, dtype=np.int32),
@@ -256,6 +295,27 @@ def year_proximity(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.
             "proximity": values,
         }
     )
+
+
+# The three kinds of yearly output as functions of (year, rows): the Spark writer's passes.
+
+
+def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[str, pd.DataFrame]:
+    """``summary_tables`` of the year's rows."""
+    return summary_tables(year_indicators(year, rows, settings), settings)
+
+
+def year_grid(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
+    """``grid_rows`` of the year's rows (Fitness, which the grid does not use, is skipped)."""
+    return grid_rows(year_indicators(year, rows, replace(settings, fitness=False)))
+
+
+def year_proximity(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
+    """Proximity pairs of one year, each pair once (product_a < product_b); the caller adds the
+    mirror rows."""
+    yp = year_presence(rows, settings)
+    a, b, values = proximity_pairs(proximity_matrix(yp.M), settings.min_proximity)
+    return _pairs_frame(year, yp.codes[1], a, b, values)
 
 
 def _codes_at(codes: np.ndarray, index: np.ndarray) -> pd.arrays.ArrowExtensionArray:

@@ -13,7 +13,7 @@ modification time, the code lists' content and the code version) in the small ta
 ``baci_ingest_files``; a file whose fingerprint is unchanged is not read again.
 
 The flows (one Spark task per yearly file) are written in one of two ways
-(``output.flows_writer``): the task writes the accepted rows as a Parquet file with pyarrow and
+(``output.writer``): the task writes the accepted rows as a Parquet file with pyarrow and
 returns the file's Delta action and line counts, and the driver commits the batch's files in one
 transaction (``lib.io.delta_arrow``; no row enters the JVM); or the accepted rows stream from
 the task into Spark's Delta writer, the line counts coming back through an accumulator.
@@ -52,8 +52,7 @@ from lib.io.baci import (
     read_flow_header,
     read_product_codes,
 )
-from lib.io.delta_arrow import write_data_file
-from lib.io.filesystems import is_local
+from lib.io.delta_arrow import use_arrow_writer, write_data_file
 from lib.tables import TABLES, spark_schema
 
 PARSED_SPARK_SCHEMA = from_arrow_schema(PARSED_SCHEMA)  # what the parsing tasks yield
@@ -317,15 +316,6 @@ def ingest_release(
             f"WHERE {delta.year_predicate(ingested)}"
         )
     return report
-
-
-def use_arrow_writer(writer: str, warehouse: str) -> bool:
-    """``arrow``: the tasks write the flows' Parquet files with pyarrow (lib.io.delta_arrow);
-    ``spark``: Spark's Delta writer; ``auto``: arrow where the warehouse is a local path (every
-    task sees it), spark on other storage, whose credentials Spark's Hadoop settings carry."""
-    if writer not in ("auto", "arrow", "spark"):
-        raise ValueError(f"flows writer must be auto, arrow or spark, not {writer!r}")
-    return writer == "arrow" or (writer == "auto" and is_local(warehouse))
 
 
 def write_flows_with_arrow(

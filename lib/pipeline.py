@@ -19,22 +19,38 @@ ubiquity keep their rows with null indicators; they never affect the rest of the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import partial
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from lib.config import Config, FitnessConfig
 from lib.exports import drop_small_exporters_and_products, exports_for_indicators
 from lib.fitness import CONVERGENCE_SCHEMA, fitness_complexity
-from lib.indicators import YearSettings, year_grid, year_proximity, year_summary
+from lib.indicators import (
+    YearSettings,
+    grid_rows,
+    proximity_blocks,
+    summary_tables,
+    year_grid,
+    year_indicators,
+    year_proximity,
+    year_summary,
+)
+from lib.io import delta
+from lib.io.delta_arrow import use_arrow_writer, write_data_file
 from lib.matrices import per_year_tables
 from lib.product_space import PROXIMITY_SCHEMA
 from lib.products import product_descriptions
 from lib.rca import binary_presence, revealed_comparative_advantage
-from lib.tables import spark_schema
+from lib.tables import TABLES, spark_schema
 
 COUNTRY_SUMMARY_SCHEMA = spark_schema(
     "country_year", exclude=["iso3", "country_name"]
@@ -46,16 +62,31 @@ SUMMARY_SCHEMAS = {
     "convergence": CONVERGENCE_SCHEMA,
 }
 GRID_SCHEMA = spark_schema("country_product_year")
+# What a yearly task reports of each data file it wrote itself: its table and Delta add action.
+WRITTEN_FILES_SCHEMA = T.StructType(
+    [
+        T.StructField("year", T.IntegerType(), False),
+        T.StructField("table", T.StringType(), False),
+        T.StructField("add", T.StringType(), False),
+    ]
+)
+TASK_WRITTEN_TABLES = (delta.COUNTRY_PRODUCT_YEAR, delta.PRODUCT_PROXIMITY)
 
 
 @dataclass
 class IndicatorTables:
+    """The output tables, lazy. With the arrow writer the yearly tasks write the files of
+    country_product_year and product_proximity themselves: those two are None and
+    ``written_files`` lists the files (year, table, add) for the driver to commit."""
+
     country_year: DataFrame
     product_year: DataFrame
-    country_product_year: DataFrame
+    country_product_year: DataFrame | None
     product_proximity: DataFrame | None
     fitness_convergence: DataFrame
     cached: list[DataFrame]
+    written_files: DataFrame | None = None
+    task_written: tuple[str, ...] = ()  # the tables whose files are in written_files
 
     def release(self) -> None:
         for df in self.cached:
@@ -71,10 +102,17 @@ def compute_indicators(
 ) -> IndicatorTables:
     """The indicator tables of the given years (lazy: computed when written).
 
-    Flows are aggregated to exports once (Spark), kept partitioned by year, then each year is
-    computed by ``lib.indicators`` in three passes of one task per year, one per kind of output:
-    the per-country and per-product rows (small, kept for the two tables that use them), the
-    country x product grid and the proximity pairs (large, each streamed to its table).
+    Flows are aggregated to exports once (Spark), kept partitioned by year; then one task per
+    year computes that year's indicators with ``lib.indicators``. How the two large tables (the
+    country x product grid, the proximity pairs) are produced follows ``output.writer``
+    (``lib.io.delta_arrow.use_arrow_writer``):
+
+    - arrow: ONE pass. Each yearly task computes everything once, writes its grid and proximity
+      Parquet files with pyarrow and returns only the small per-country / per-product rows and
+      the descriptions of the files it wrote (committed by the caller, ``written_files``).
+    - spark: three passes of one task per year, one per kind of output: the per-country and
+      per-product rows (small, kept for the two tables that use them), then the grid and the
+      proximity pairs (large, each streamed from its pass to Spark's Delta writer).
     """
     if years is not None:
         flows = flows.where(F.col("year").isin(years))
@@ -92,19 +130,75 @@ def compute_indicators(
 
     in_pass = _fitness_in_pass(exports, config.fitness)
     settings = YearSettings.from_config(config, fitness=in_pass)
-    summary = per_year_tables(exports, partial(year_summary, settings=settings), SUMMARY_SCHEMAS)
+    grid = phi = files = None
+    task_written: tuple[str, ...] = ()
+    if use_arrow_writer(config.output.writer, config.output.warehouse):
+        task_written = TASK_WRITTEN_TABLES if settings.product_space else TASK_WRITTEN_TABLES[:1]
+        summary = _one_pass_writing_files(exports, settings, config.output.warehouse, task_written)
+        files = summary["files"]
+    else:
+        summary = per_year_tables(
+            exports, partial(year_summary, settings=settings), SUMMARY_SCHEMAS
+        )
+        grid = per_year_tables(
+            exports,
+            lambda year, rows: {"grid": year_grid(year, rows, settings)},
+            {"grid": GRID_SCHEMA},
+        )["grid"]
+        phi = _proximity(exports, settings) if config.product_space.enabled else None
     country, product, convergence = summary["country"], summary["product"], summary["convergence"]
     if not in_pass:
         country, product, convergence = _fitness_from_spark(exports, country, product, config)
 
-    grid = per_year_tables(
-        exports, lambda year, rows: {"grid": year_grid(year, rows, settings)}, {"grid": GRID_SCHEMA}
-    )["grid"]
-    phi = _proximity(exports, settings) if config.product_space.enabled else None
-
     country_year = _country_year(flows, country, countries)
     product_year = _product_year(product, products, config.products.level)
-    return IndicatorTables(country_year, product_year, grid, phi, convergence, [exports])
+    return IndicatorTables(
+        country_year, product_year, grid, phi, convergence, [exports], files, task_written
+    )
+
+
+def _one_pass_writing_files(
+    exports: DataFrame, settings: YearSettings, warehouse: str, tables: tuple[str, ...]
+) -> dict[str, DataFrame]:
+    """The summary tables of every year, and ``files``: the grid and proximity files each
+    yearly task wrote (year, table, add), for one Delta commit per table (the caller's).
+
+    The proximity pairs are written in blocks of consecutive product_a (a file each, both
+    orders): a task never holds a year's ~50 million HS6 pair rows at once, and a reader
+    looking for one product's neighbours skips the other files by their statistics.
+    """
+    spark = exports.sparkSession
+    uris = {name: delta.table_path(warehouse, name) for name in tables}
+    for name, uri in uris.items():  # before any task writes into the table's folder
+        delta.ensure_table(spark, uri, TABLES[name])
+
+    def compute(year: int, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        ind = year_indicators(year, rows, settings)
+        tables = summary_tables(ind, settings)
+        frames = [(delta.COUNTRY_PRODUCT_YEAR, grid_rows(ind))]
+        if delta.PRODUCT_PROXIMITY in uris:
+            blocks = proximity_blocks(ind, settings.min_proximity)
+            frames.extend((delta.PRODUCT_PROXIMITY, block) for block in blocks)
+        written = [
+            (name, write_data_file(_arrow(frame), uris[name], name, {"year": year}))
+            for name, frame in frames
+            if len(frame)
+        ]
+        tables["files"] = pd.DataFrame(
+            {
+                "year": np.full(len(written), year, dtype=np.int32),
+                "table": [name for name, _ in written],
+                "add": [json.dumps(add) for _, add in written],
+            }
+        )
+        return tables
+
+    return per_year_tables(exports, compute, {**SUMMARY_SCHEMAS, "files": WRITTEN_FILES_SCHEMA})
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame's rows as Arrow, NaN as null (what Spark's Arrow conversion does)."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _fitness_in_pass(exports: DataFrame, cfg: FitnessConfig) -> bool:
@@ -112,12 +206,17 @@ def _fitness_in_pass(exports: DataFrame, cfg: FitnessConfig) -> bool:
 
     ``auto`` checks the matrix size of each year (countries x products with exports, before
     the thresholds); if one is above ``max_cells_per_task``, Fitness runs with lib.fitness's
-    Spark paths instead (country blocks for the big years).
+    Spark paths instead (country blocks for the big years). WHY approximate counts (HyperLogLog,
+    ~1 % error): the limit is a memory guide, and two exact distinct counts over the exports
+    cost ~10 s at HS6 (Spark expands every row once per distinct column).
     """
     if cfg.execution != "auto":
         return cfg.execution == "per_year"
     cells = exports.groupBy("year").agg(
-        (F.countDistinct("country_code").cast("long") * F.countDistinct("product")).alias("cells")
+        (
+            F.approx_count_distinct("country_code", 0.01).cast("long")
+            * F.approx_count_distinct("product", 0.01)
+        ).alias("cells")
     )
     return cells.where(F.col("cells") > cfg.max_cells_per_task).limit(1).count() == 0
 

@@ -35,6 +35,7 @@ exporting such products get NULL COI and COG; COI is standardised over the remai
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,24 +81,32 @@ def proximity_matrix(M: np.ndarray) -> np.ndarray:
     return phi
 
 
+def proximity_pair_blocks(
+    phi: np.ndarray, min_proximity: float = 0.0, upper_only: bool = True, rows: int = ROW_CHUNK
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Index pairs (a, b) with phi_ab > 0 and phi_ab >= min_proximity, and their values, for
+    ``rows`` consecutive values of a at a time (ordered by a, then b). ``upper_only``: each
+    pair once (a < b); else both orders (the diagonal is 0, so never listed)."""
+    n = phi.shape[0]
+    for start in range(0, n, rows):
+        block = phi[start : start + rows]
+        keep = (block > 0) & (block >= min_proximity)
+        if upper_only:  # column index > row index
+            keep &= np.arange(n)[None, :] > np.arange(start, start + block.shape[0])[:, None]
+        a, b = np.nonzero(keep)
+        if a.size:
+            yield a + start, b, block[a, b]
+
+
 def proximity_pairs(
     phi: np.ndarray, min_proximity: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index pairs (a < b) with phi_ab > 0 and phi_ab >= min_proximity, and their values."""
-    a_parts, b_parts, v_parts = [], [], []
-    n = phi.shape[0]
-    for start in range(0, n, ROW_CHUNK):
-        block = phi[start : start + ROW_CHUNK]
-        keep = (block > 0) & (block >= min_proximity)
-        # upper triangle only: column index > row index
-        keep &= np.arange(n)[None, :] > np.arange(start, start + block.shape[0])[:, None]
-        rows, cols = np.nonzero(keep)
-        a_parts.append(rows + start)
-        b_parts.append(cols)
-        v_parts.append(block[rows, cols])
-    if not a_parts:
+    blocks = list(proximity_pair_blocks(phi, min_proximity))
+    if not blocks:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    return np.concatenate(a_parts), np.concatenate(b_parts), np.concatenate(v_parts)
+    a, b, values = zip(*blocks, strict=True)
+    return np.concatenate(a), np.concatenate(b), np.concatenate(values)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from lib.ingest import (
     ingested_fingerprints,
     session_conf,
 )
-from lib.io import catalog, delta
+from lib.io import catalog, delta, delta_arrow
 from lib.io.baci import BaciRelease, discover_release
 from lib.maintenance import set_retention_defaults
 from lib.pipeline import IndicatorTables, compute_indicators
@@ -88,7 +88,7 @@ def run_ingest(
             warehouse,
             run.run_id,
             optimize=config.output.optimize_after_ingest,
-            writer=config.output.flows_writer,
+            writer=config.output.writer,
             skip_unchanged=incremental,
         )
     if incremental:
@@ -209,6 +209,9 @@ def stale_years(
 def _write_indicator_tables(
     tables: IndicatorTables, warehouse: str, run: RunRecord, years: list[int]
 ) -> None:
+    """Replace the years in every output table, one commit per table. The first write runs the
+    yearly tasks; with the arrow writer they have then also written the files of the grid and
+    proximity tables, which are committed here in their turn."""
     outputs: dict[str, DataFrame | None] = {
         delta.COUNTRY_YEAR: tables.country_year,
         delta.PRODUCT_YEAR: tables.product_year,
@@ -218,6 +221,9 @@ def _write_indicator_tables(
     }
     predicate = delta.year_predicate(years)
     for name, df in outputs.items():
+        if name in tables.task_written:
+            _commit_task_files(tables.written_files, warehouse, name, run, years)
+            continue
         if df is None:
             continue
         partition = (
@@ -228,6 +234,22 @@ def _write_indicator_tables(
                 df, warehouse, name, run.run_id, replace_where=predicate, partition_by=partition
             )
         run.row_counts[f"indicators.{name}"] = _rows_written(df.sparkSession, warehouse, name)
+
+
+def _commit_task_files(
+    files: DataFrame, warehouse: str, name: str, run: RunRecord, years: list[int]
+) -> None:
+    """Commit the files the yearly tasks wrote for table ``name``, replacing the years."""
+    adds = [json.loads(r["add"]) for r in files.where(F.col("table") == name).collect()]
+    delta_arrow.commit_files(
+        files.sparkSession,
+        delta.table_path(warehouse, name),
+        adds,
+        {"year": years},
+        delta.commit_metadata(run.run_id),
+    )
+    rows = sum(json.loads(add["add"]["stats"])["numRecords"] for add in adds)
+    run.row_counts[f"indicators.{name}"] = rows
 
 
 def _rows_written(spark: SparkSession, warehouse: str, name: str) -> int:

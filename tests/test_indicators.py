@@ -9,7 +9,15 @@ import pytest
 
 from lib.eci import eci_pci_matrix
 from lib.fitness import fitness_complexity_matrix
-from lib.indicators import YearSettings, year_grid, year_presence, year_proximity, year_summary
+from lib.indicators import (
+    YearSettings,
+    proximity_blocks,
+    year_grid,
+    year_indicators,
+    year_presence,
+    year_proximity,
+    year_summary,
+)
 from lib.product_space import proximity_matrix
 
 
@@ -66,3 +74,20 @@ def test_grid_and_proximity(rows):
     phi = proximity_matrix(yp.M)
     assert len(pairs) == np.count_nonzero(np.triu(phi, 1))
     assert (pairs["product_a"].astype(str) < pairs["product_b"].astype(str)).all()
+
+
+def test_proximity_blocks_hold_both_orders_of_every_pair(rows):
+    once = year_proximity(2001, rows, YearSettings())
+    ind = year_indicators(2001, rows, YearSettings())
+    blocks = list(proximity_blocks(ind))
+    both = pd.concat(blocks, ignore_index=True).astype({"product_a": str, "product_b": str})
+    once = once.astype({"product_a": str, "product_b": str})
+    mirror = once.rename(columns={"product_a": "product_b", "product_b": "product_a"})
+    expected = pd.concat([once, mirror[once.columns]], ignore_index=True)
+    keys = ["product_a", "product_b"]
+    pd.testing.assert_frame_equal(
+        both.sort_values(keys, ignore_index=True), expected.sort_values(keys, ignore_index=True)
+    )
+    # consecutive product_a per block, blocks in order
+    firsts = [block["product_a"].astype(str) for block in blocks]
+    assert all(a.max() < b.min() for a, b in zip(firsts, firsts[1:], strict=False))

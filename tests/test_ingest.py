@@ -78,7 +78,7 @@ def test_tables_read_back_without_spark(spark, warehouse, release):
 
 
 def test_arrow_and_spark_writers_give_the_same_tables(spark, tmp_path, release):
-    """The flows written by the tasks with pyarrow (output.flows_writer = arrow) equal those
+    """The flows written by the tasks with pyarrow (output.writer = arrow) equal those
     written by Spark's Delta writer, quarantine and counts included."""
     results = {}
     for writer in ("arrow", "spark"):

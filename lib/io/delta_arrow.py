@@ -1,10 +1,11 @@
 """Delta tables written from Arrow: Parquet files written by pyarrow inside Spark tasks, then
 one Delta commit of those files by delta-spark on the driver.
 
-WHY: the flows are parsed and checked by Arrow in Python tasks (lib.io.baci). Handing ~9
-million rows a year to Spark's own writer cost ~10 s converting Arrow batches to JVM rows and
-~14 s writing them again as Parquet, per year and core; pyarrow writes the same file in ~1 s.
-Only the file descriptions (a few hundred bytes a file) travel to the driver.
+WHY: the flows are parsed and checked by Arrow in Python tasks (lib.io.baci), and the country x
+product grid and the proximity pairs are computed by numpy in Python tasks (lib.indicators).
+Handing ~9 million flows a year to Spark's own writer cost ~10 s converting Arrow batches to
+JVM rows and ~14 s writing them again as Parquet, per year and core; pyarrow writes the same
+file in ~1 s. Only the file descriptions (a few hundred bytes a file) travel to the driver.
 
 What Delta's own writer would do is done here too:
 - every file is an ``add`` action with its partition values, size and column statistics
@@ -19,7 +20,7 @@ What Delta's own writer would do is done here too:
 
 The commit goes through Delta's transaction API (``DeltaLog``/``OptimisticTransaction``, the
 calls Delta's own commands make), reached over py4j; if a Delta release changes it, the error
-says so and ``output.flows_writer = "spark"`` is the way around it.
+says so and ``output.writer = "spark"`` is the way around it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
-from lib.io.filesystems import arrow_filesystem
+from lib.io.filesystems import arrow_filesystem, is_local
 from lib.tables import TABLES, arrow_file_schema
 
 # Delta keeps string statistics to this prefix (dataSkippingStringPrefixLength); longer strings
@@ -139,6 +140,16 @@ def write_data_file(
     }
 
 
+def use_arrow_writer(writer: str, warehouse: str) -> bool:
+    """``output.writer``: ``arrow``: tasks write the large tables' Parquet files with pyarrow
+    (here); ``spark``: Spark's Delta writer; ``auto``: arrow where the warehouse is a local path
+    (every task sees it), spark on other storage, whose credentials Spark's Hadoop settings
+    carry."""
+    if writer not in ("auto", "arrow", "spark"):
+        raise ValueError(f"output.writer must be auto, arrow or spark, not {writer!r}")
+    return writer == "arrow" or (writer == "auto" and is_local(warehouse))
+
+
 def partition_predicate(replace: Mapping[str, Iterable[int]]) -> str:
     return " AND ".join(
         f"{column} IN ({', '.join(str(v) for v in sorted(set(values)))})"
@@ -184,7 +195,7 @@ def commit_files(
         raise RuntimeError(
             f"committing {len(adds)} Arrow-written file(s) to {table_uri} through Delta's "
             f"transaction API failed ({error.__class__.__name__}: {str(error)[:500]}). If the "
-            'Delta version changed that API, set output.flows_writer = "spark".'
+            'Delta version changed that API, set output.writer = "spark".'
         ) from error
 
 
