@@ -9,8 +9,10 @@ per year.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
+import duckdb
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -55,6 +57,52 @@ def country_product_exports(level: str) -> Transform:
         )
 
     return _transform
+
+
+def year_exports_from_files(
+    files: Sequence[str], level: str, chapters: Iterable[str], unspecified: bool = True
+) -> tuple[pa.Table, pa.Array]:
+    """One year's flows, read from its Parquet data files, to (exports, traded countries).
+
+    The same selection and sums as ``exclude_erratic_items`` and ``country_product_exports``,
+    by DuckDB (one thread: it runs inside a Spark task) straight from the files:
+    ``country_code, product, export_value`` with export_value > 0, and every country that
+    exported or imported (``country_code``). WHY: this aggregation is most of the indicators'
+    time at HS6 in Spark (~5 s of CPU a year, hashing 9 million string keys); DuckDB takes ~1 s.
+    """
+    chapters = list(chapters)
+    if not all(len(c) == 2 and c.isdigit() for c in chapters):  # as products.erratic_chapters
+        raise ValueError(f"HS chapters are two digits, not {chapters}")
+    keep = ["true"]
+    if chapters:
+        keep.append(f"substr(product, 1, 2) NOT IN ({', '.join(repr(c) for c in chapters)})")
+    if unspecified:
+        keep.append(f"NOT starts_with(product, '{UNSPECIFIED_PREFIX}')")
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        exports = con.execute(
+            f"""
+            SELECT exporter::INTEGER AS country_code,
+                   substr(product, 1, {LEVEL_DIGITS[level]}) AS product,
+                   sum(value)::DOUBLE AS export_value
+            FROM read_parquet(?)
+            WHERE {" AND ".join(keep)}
+            GROUP BY ALL
+            HAVING sum(value) > 0
+            """,
+            [list(files)],
+        ).fetch_arrow_table()
+        traded = con.execute(
+            """
+            SELECT DISTINCT country_code::INTEGER AS country_code FROM (
+                SELECT exporter AS country_code FROM read_parquet($files)
+                UNION ALL SELECT importer FROM read_parquet($files))
+            """,
+            {"files": list(files)},
+        ).fetch_arrow_table()
+    finally:
+        con.close()
+    return exports, traded.column("country_code").combine_chunks()
 
 
 def drop_small_exporters_and_products(min_country: float, min_product: float) -> Transform:

@@ -179,6 +179,10 @@ def _pandas_dtype(data_type: T.DataType) -> str | None:
         return "Int64"
     if isinstance(data_type, T.DoubleType):
         return "float64"
+    if isinstance(data_type, T.StringType):
+        # WHY: a column missing from a year's frames is all-NaN float64, which pyarrow turns
+        # into a chunked array for a string field (pyspark's conversion then fails).
+        return "object"
     return None
 
 
@@ -240,10 +244,14 @@ def per_year_tables(
 
 
 def _conformed(frame: pd.DataFrame, columns: list[str], dtypes: dict) -> pd.DataFrame:
-    """The frame with exactly these columns, integer columns nullable (Int32 / Int64)."""
+    """The frame with exactly these columns, integer columns nullable (Int32 / Int64), string
+    columns that are all missing (float NaN) as objects."""
     out = frame.reindex(columns=columns)
     for column, dtype in dtypes.items():
-        if dtype is not None and str(out[column].dtype) != dtype:
+        if dtype == "object":
+            if out[column].dtype.kind == "f":  # Arrow-backed strings stay as they are
+                out[column] = out[column].astype(object)
+        elif dtype is not None and str(out[column].dtype) != dtype:
             out[column] = out[column].astype(dtype)
     return out
 

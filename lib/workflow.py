@@ -151,7 +151,9 @@ def run_indicators(
     products = delta.read_table(spark, warehouse, delta.PRODUCTS)
 
     with stage(run, "indicators"):
-        tables = compute_indicators(flows, countries, products, config, todo)
+        tables = compute_indicators(
+            flows, countries, products, config, todo, run.input_versions[delta.FLOWS]
+        )
         try:
             _write_indicator_tables(tables, warehouse, run, todo)
         finally:

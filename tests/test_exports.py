@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
 from lib.config import load_config
-from lib.exports import exports_for_indicators
+from lib.exports import exports_for_indicators, year_exports_from_files
 
 FLOWS = "year int, exporter int, importer int, product string, value double"
 ROWS = [
@@ -51,3 +56,35 @@ def test_thresholds_drop_small_countries_and_products(spark):
     assert set(kept) == {(2001, 251, "8471")}
     _, kept = exports(spark, "products.min_world_export=3.5")
     assert set(kept) == {(2001, 251, "8471"), (2002, 842, "0101")}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        (),
+        ("products.level=hs6", "products.exclude_erratic=false"),
+        ("products.level=hs2", "products.exclude_unspecified=false"),
+    ],
+)
+def test_exports_from_the_flows_files_equal_spark(spark, tmp_path, overrides):
+    """The DuckDB reading of one year's Parquet files (the arrow path of lib.pipeline) gives
+    Spark's exports, and every country that exported or imported (zero-value flows too)."""
+    config = load_config(overrides=list(overrides))
+    spark_exports, _ = exports(spark, *overrides)
+    rows = [*ROWS, (2001, 36, 842, "010111", 0.0)]  # 36 trades, exports nothing positive
+    frame = pd.DataFrame(rows, columns=["year", "exporter", "importer", "product", "value"])
+    files = []
+    for i, part in enumerate((frame.iloc[:4], frame.iloc[4:])):  # a year may have several files
+        part = part[part["year"] == 2001].drop(columns="year")
+        files.append(str(tmp_path / f"part-{i}.parquet"))
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), files[-1])
+    products = config.products
+    chapters = products.erratic_chapters if products.exclude_erratic else ()
+    got, traded = year_exports_from_files(
+        files, products.level, chapters, products.exclude_unspecified
+    )
+    expected = {(c, p): v for (y, c, p), v in spark_exports.items() if y == 2001}
+    assert {
+        (r["country_code"], r["product"]): r["export_value"] for r in got.to_pylist()
+    } == expected
+    assert sorted(traded.to_pylist()) == [4, 36, 251, 842]

@@ -140,3 +140,17 @@ def test_per_year_tables_split_once_per_year_and_nan_is_null(spark):
 
     frame = pd.DataFrame({"year": [1], "value": [np.nan]})
     assert frame_to_spark(spark, frame, schemas["left"]).collect()[0].value is None
+
+
+def test_a_string_column_missing_from_a_year_converts_to_arrow_nulls():
+    """A table absent from a year's frames leaves its string columns all NaN (float64); they
+    must reach Arrow as a plain null string array (pyarrow makes a chunked one of float NaN,
+    which pyspark's conversion refuses)."""
+    import pyarrow as pa
+
+    from lib.matrices import _conformed
+
+    frame = pd.DataFrame({"year": [2001], "country_code": [4]})
+    out = _conformed(frame, ["year", "country_code", "execution"], {"execution": "object"})
+    array = pa.Array.from_pandas(out["execution"], type=pa.string())
+    assert isinstance(array, pa.StringArray) and array.null_count == 1

@@ -26,9 +26,11 @@ says so and ``output.writer = "spark"`` is the way around it.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
 
 import duckdb
 import pyarrow as pa
@@ -148,6 +150,32 @@ def use_arrow_writer(writer: str, warehouse: str) -> bool:
     if writer not in ("auto", "arrow", "spark"):
         raise ValueError(f"output.writer must be auto, arrow or spark, not {writer!r}")
     return writer == "arrow" or (writer == "auto" and is_local(warehouse))
+
+
+def data_files_by_year(
+    table_uri: str, version: int | None = None, years: Iterable[int] | None = None
+) -> dict[int, list[str]] | None:
+    """The Parquet data files of each year of a local Delta table (at ``version``, else the
+    latest), read from its log by delta-rs; None where reading the files directly would be
+    wrong or impossible: a table that may have deletion vectors or column mapping (reader
+    version above 1; ours are created at 1, lib.io.delta) or one not on a local path."""
+    if not is_local(table_uri):
+        return None
+    from deltalake import DeltaTable  # the driver only
+
+    root = os.path.abspath(arrow_filesystem(table_uri)[1])  # tasks may start elsewhere
+    table = DeltaTable(root, version=version)
+    if table.protocol().min_reader_version > 1:
+        return None
+    adds = pa.table(table.get_add_actions(flatten=True))
+    wanted = None if years is None else {int(y) for y in years}
+    files: dict[int, list[str]] = {}
+    for path, year in zip(
+        adds.column("path").to_pylist(), adds.column("partition.year").to_pylist(), strict=True
+    ):
+        if wanted is None or int(year) in wanted:
+            files.setdefault(int(year), []).append(f"{root}/{unquote(path)}")
+    return files
 
 
 def partition_predicate(replace: Mapping[str, Iterable[int]]) -> str:

@@ -8,6 +8,7 @@ import math
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -18,6 +19,7 @@ from lib.io.delta_arrow import (
     check_constraints,
     column_stats,
     commit_files,
+    data_files_by_year,
     write_data_file,
 )
 from lib.tables import TABLES
@@ -120,6 +122,26 @@ def test_commit_replaces_partitions_atomically(spark, warehouse):
     n = duckdb_with_delta().execute(f"SELECT count(*) FROM delta_scan('{table_uri}')").fetchone()
     assert n == (4,)
     assert "delta.constraints.value_positive" in dt.metadata().configuration
+
+    # The files of each year at each version, as the indicators' reading tasks get them.
+    by_year = data_files_by_year(table_uri, version, [2002])
+    assert list(by_year) == [2002] and len(by_year[2002]) == 1
+    assert sorted(pq.read_table(by_year[2002]).column("value").to_pylist()) == [5.0, 6.0]
+    before = data_files_by_year(table_uri, version - 1)
+    assert sorted(before) == [2001, 2002]
+    assert pq.read_table(before[2002]).column("value").to_pylist() == [3.0]
+
+
+def test_no_direct_file_reads_where_the_files_may_not_be_the_rows(spark, warehouse):
+    """A table that may have deletion vectors (reader version 3) or a non-local one: None,
+    and the pipeline falls back on Spark's reader."""
+    path = str(warehouse / "with_dv")
+    spark.range(3).selectExpr("1 AS year", "id").write.format("delta").partitionBy("year").option(
+        "delta.enableDeletionVectors", "true"
+    ).save(path)
+    assert DeltaTable(path).protocol().min_reader_version > 1
+    assert data_files_by_year(path) is None
+    assert data_files_by_year("s3a://bucket/warehouse/baci_flows") is None
 
 
 def test_arrow_files_have_the_statistics_spark_writes(spark, warehouse):
