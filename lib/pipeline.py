@@ -42,6 +42,7 @@ from lib.exports import (
 )
 from lib.fitness import CONVERGENCE_SCHEMA, fitness_complexity
 from lib.indicators import (
+    YearIndicators,
     YearSettings,
     grid_rows,
     proximity_blocks,
@@ -266,16 +267,19 @@ def _one_pass_writing_files(
     for name, uri in uris.items():  # before any task writes into the table's folder
         delta.ensure_table(spark, uri, TABLES[name])
 
+    def frames(ind: YearIndicators) -> Iterator[tuple[str, pd.DataFrame]]:
+        """The year's file contents, one at a time (each written before the next is made)."""
+        yield delta.COUNTRY_PRODUCT_YEAR, grid_rows(ind)
+        if delta.PRODUCT_PROXIMITY in uris:
+            for block in proximity_blocks(ind, settings.min_proximity):
+                yield delta.PRODUCT_PROXIMITY, block
+
     def compute(year: int, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
         ind = year_indicators(year, rows, settings)
         tables = summary_tables(ind, settings)
-        frames = [(delta.COUNTRY_PRODUCT_YEAR, grid_rows(ind))]
-        if delta.PRODUCT_PROXIMITY in uris:
-            blocks = proximity_blocks(ind, settings.min_proximity)
-            frames.extend((delta.PRODUCT_PROXIMITY, block) for block in blocks)
         written = [
             (name, write_data_file(_arrow(frame), uris[name], name, {"year": year}))
-            for name, frame in frames
+            for name, frame in frames(ind)
             if len(frame)
         ]
         tables["files"] = pd.DataFrame(
