@@ -36,8 +36,11 @@ SCHEMAS = {
 def main() -> None:
     args = common_parser(__doc__.splitlines()[0]).parse_args()
     config = config_from_args(args)
+    # The session the pipeline's job builds (jobs/fitness.py): its shuffle partitions too,
+    # else 200 tasks, 170 of them empty, for 30 yearly groups.
     spark = build_session(
-        "bench-fitness-eci", extra_conf={"spark.databricks.delta.snapshotPartitions": "2"}
+        "bench-fitness-eci",
+        extra_conf={"spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions)},
     )
     from pyspark.sql import types as T
 
