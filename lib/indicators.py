@@ -279,7 +279,10 @@ def proximity_blocks(ind: YearIndicators, min_proximity: float = 0.0) -> Iterato
     ``min_proximity``, never the diagonal), in blocks of consecutive ``product_a``: bounded
     memory at HS6, ~50 million rows a year."""
     _, products = ind.presence.codes
-    phi = proximity_matrix(ind.presence.M)
+    if ind.outlook is not None:  # phi of the active products, already made for density
+        phi, products = ind.outlook.proximity, products[ind.outlook.active_products]
+    else:
+        phi = proximity_matrix(ind.presence.M)
     for a, b, values in proximity_pair_blocks(phi, min_proximity, upper_only=False):
         yield _pairs_frame(ind.year, products, a, b, values)
 

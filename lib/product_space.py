@@ -111,11 +111,15 @@ def proximity_pairs(
 
 @dataclass(frozen=True)
 class OutlookResult:
-    """density and cog (countries x products) and coi (countries); NaN where undefined."""
+    """density and cog (countries x products) and coi (countries); NaN where undefined.
+    ``proximity``: phi of the active products (``active_products``, a mask over M's columns),
+    diagonal 0, kept for the proximity table (a 5,000 x 5,000 product is not made twice)."""
 
     density: np.ndarray
     cog: np.ndarray
     coi: np.ndarray
+    proximity: np.ndarray
+    active_products: np.ndarray
 
 
 def density_and_outlook_matrix(
@@ -137,7 +141,7 @@ def density_and_outlook_matrix(
     if C == 0:
         n_c, n_p = M.shape
         nan_grid = np.full((n_c, n_p), np.nan)
-        return OutlookResult(nan_grid, nan_grid.copy(), np.full(n_c, np.nan))
+        return OutlookResult(nan_grid, nan_grid.copy(), np.full(n_c, np.nan), np.zeros((0, 0)), ap)
 
     phi = proximity_matrix(sub)
     phi[np.diag_indices(P)] = proximity_diagonal
@@ -164,8 +168,9 @@ def density_and_outlook_matrix(
         cog_all = missing * ((missing * weight[None, :]) @ phi)
         cog[np.ix_(rated, known)] = cog_all[np.ix_(rated, known)]
         coi[rated] = _standardise(coi_raw[rated], int(known.sum()), normalization)
+    phi[np.diag_indices(P)] = 0.0  # the proximity table never holds the diagonal
     return OutlookResult(
-        expand_matrix(density, ac, ap), expand_matrix(cog, ac, ap), expand(coi, ac)
+        expand_matrix(density, ac, ap), expand_matrix(cog, ac, ap), expand(coi, ac), phi, ap
     )
 
 

@@ -76,9 +76,15 @@ def test_grid_and_proximity(rows):
     assert (pairs["product_a"].astype(str) < pairs["product_b"].astype(str)).all()
 
 
-def test_proximity_blocks_hold_both_orders_of_every_pair(rows):
+@pytest.mark.parametrize(
+    "settings",
+    [YearSettings(), YearSettings(proximity_diagonal=1.0), YearSettings(product_space=False)],
+)
+def test_proximity_blocks_hold_both_orders_of_every_pair(rows, settings):
+    """Whether phi comes from the product space's computation (its diagonal set for density)
+    or is made for the table alone: every pair in both orders, never the diagonal."""
     once = year_proximity(2001, rows, YearSettings())
-    ind = year_indicators(2001, rows, YearSettings())
+    ind = year_indicators(2001, rows, settings)
     blocks = list(proximity_blocks(ind))
     both = pd.concat(blocks, ignore_index=True).astype({"product_a": str, "product_b": str})
     once = once.astype({"product_a": str, "product_b": str})
