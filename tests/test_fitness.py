@@ -20,6 +20,7 @@ from lib.fitness import (
     fitness_complexity,
     fitness_complexity_blocks,
     fitness_complexity_matrix,
+    iterate_fitness,
 )
 from tests.conftest import shared_path
 from tests.reference_data import R_DIR, presence, r_package_exports
@@ -79,6 +80,30 @@ def test_tolerance_rule_and_empty_matrix():
     assert before.final_change >= 1e-6
     none = fitness_complexity_matrix(np.zeros((3, 4)), max_iterations=10)
     assert none.iterations == 0 and np.isnan(none.fitness).all() and np.isnan(none.final_change)
+
+
+@pytest.mark.parametrize("inactive", [False, True])
+def test_driver_stops_at_the_last_finite_iterate(inactive):
+    """An update with a zero, infinite or NaN entry is not taken: that key stops with the
+    iterate before it (with and without inactive entries, which take another code path)."""
+    ac = np.array([True, True, not inactive])
+    ap = np.array([True, not inactive, True, True])
+    for stop, bad in ((3, 0.0), (4, np.inf), (5, np.nan)):
+        calls = []
+
+        def partials(vectors, stop=stop, bad=bad, calls=calls):
+            calls.append(len(calls) + 1)
+            f_tilde = np.where(ac, np.arange(1.0, 4.0) * len(calls), np.nan)
+            if len(calls) == stop:  # only this step's update is unusable
+                f_tilde[0] = bad
+            return {0: (f_tilde, np.where(ap, np.arange(1.0, 5.0), np.nan))}
+
+        res = iterate_fitness({0: (ac, ap)}, partials, 10, 0.0)[0]
+        assert calls == list(range(1, stop + 1))  # the key stopped at the bad step
+        assert res.iterations == stop - 1
+        assert np.array_equal(np.isnan(res.fitness), ~ac)
+        kept = np.arange(1.0, 4.0)[ac]  # F~ of step stop - 1 (proportional), normalised
+        np.testing.assert_allclose(res.fitness[ac], kept / kept.mean(), rtol=1e-15)
 
 
 # --- properties (hypothesis) ---------------------------------------------------------------
