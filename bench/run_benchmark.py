@@ -14,7 +14,7 @@ Steps (each in its own process; peak memory = resident size of its whole process
    indicators at ``--level``, default hs4), stage times from its run_log row;
 4. pipeline, incremental runs: nothing changed; a new release revising one year; one new year;
 5. pipeline at HS6: indicators only (``--no-ingest --set products.level=hs6``), and the
-   Fitness + ECI stage alone (bench/spark_fitness_eci.py);
+   Fitness + ECI stage alone (bench/spark_fitness_eci.py, median of 3 runs like the numpy loop);
 6. baselines: plain pandas / numpy indicators (hs4 and hs6), a plain numpy Fitness loop (HS6),
    py-ecomplexity at HS6 (``--ecomplexity-years`` years, about a minute each; 0 = all).
 """
@@ -239,7 +239,12 @@ def targets(results: dict) -> list[dict]:
     if "spark_fitness_eci_hs6" in runs and "numpy_fitness_hs6" in runs:
         ours = runs["spark_fitness_eci_hs6"]["output"]["seconds"]
         base = runs["numpy_fitness_hs6"]["output"]["seconds"]
-        add("fitness_eci_vs_numpy", ours, base, ours / base, "HS6, Spark stage from M")
+        times = (
+            runs["spark_fitness_eci_hs6"]["output"].get("runs"),
+            runs["numpy_fitness_hs6"]["output"].get("runs"),
+        )
+        note = f"HS6, Spark stage from M; medians of runs {times[0]} and {times[1]}"
+        add("fitness_eci_vs_numpy", ours, base, ours / base, note)
     if "spark_hs6_no_proximity_table" in runs and "py_ecomplexity_hs6" in runs:
         ours = runs["spark_hs6_no_proximity_table"]["run_log"]["stage_seconds"]["indicators"]
         base = runs["py_ecomplexity_hs6"]["output"]["estimated_seconds_all_years"]
@@ -311,8 +316,10 @@ def markdown(results: dict) -> str:
                 details += f"; ingest {rows / rl['stage_seconds']['ingest']:,.0f} rows/s"
         elif "output" in run:
             out = run["output"]
-            details = ", ".join(
-                f"{k} {v}" for k, v in out.items() if not isinstance(v, dict | list)
+            details = ", ".join(  # short lists (repeated timings) too, not per-year ones
+                f"{k} {v}"
+                for k, v in out.items()
+                if not isinstance(v, dict) and not (isinstance(v, list) and len(v) > 5)
             )
         lines.append(
             f"| {name} | {run['wall_seconds']} | {run['cpu_seconds']} | {run['peak_rss_gib']} "
