@@ -1,7 +1,7 @@
 """Full-scale benchmark: a synthetic BACI release through the pipeline, side by side with
 single-machine baselines on the same data. Results: bench/results/<timestamp>.json and .md.
 
-    ./spark-submit.sh --bench                                           # 30 years (~1 hour)
+    ./spark-submit.sh --bench                                           # 30 years (25-40 minutes)
     ./spark-submit.sh --bench --years 3 --ecomplexity-years 1           # quick check
 
 Steps (each in its own process; peak memory = resident size of its whole process tree):
