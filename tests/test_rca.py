@@ -18,9 +18,10 @@ def long_exports(X: np.ndarray, year: int = 2001) -> list[tuple]:
 
 
 def numpy_rca(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    country_share = X / X.sum(1, keepdims=True)
-    world_share = X.sum(0) / X.sum()
+    # NaN (0 / 0) for a country or product without exports: never compared, Spark has no rows.
     with np.errstate(invalid="ignore", divide="ignore"):
+        country_share = X / X.sum(1, keepdims=True)
+        world_share = X.sum(0) / X.sum()
         return country_share / world_share, country_share - world_share
 
 
