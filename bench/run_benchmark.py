@@ -314,6 +314,9 @@ def markdown(results: dict) -> str:
             rows = rl["row_counts"].get("ingest.rows_read")
             if rows and rl["stage_seconds"].get("ingest"):
                 details += f"; ingest {rows / rl['stage_seconds']['ingest']:,.0f} rows/s"
+            seconds = rl["stage_seconds"].get("indicators")
+            if seconds and len(rl["years"]) == results["config"]["years"]:  # every flow read
+                details += f"; indicators {results['data']['flows'] / seconds:,.0f} flows/s"
         elif "output" in run:
             out = run["output"]
             details = ", ".join(  # short lists (repeated timings) too, not per-year ones
