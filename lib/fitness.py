@@ -101,7 +101,7 @@ def iterate_fitness(
         Q_full = np.where(ap, 1.0, np.nan)
         state[key] = [F_full, Q_full, 0, np.nan]
     # WHY: with every entry active (the dense per-year core) the gather / scatter through the
-    # masks is skipped; at ~50 us a step it was a third of a 227 x 4,927 year's Fitness time.
+    # masks is skipped: 30 HS6 years' Fitness 1.98 s instead of 2.09 s single-threaded.
     all_active = {k: bool(ac.all() and ap.all()) for k, (ac, ap) in masks.items()}
     running = [k for k, (ac, ap) in masks.items() if ac.any() and ap.any()]
 
