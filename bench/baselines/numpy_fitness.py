@@ -3,7 +3,7 @@
 M (RCA >= 1) is built from the exports that ``pandas_pipeline --save-exports`` wrote, outside
 the timing; then, per year, the Fitness-Complexity loop (dense mat-vecs, up to 200 steps, stop
 below 1e-12) and ECI / PCI (eigenvectors of the C x C matrix) are timed, ``--repeat`` times
-(default 3): ``seconds`` is the median, ``runs`` every time.
+(default 3): ``seconds`` is the median (the upper one for an even count), ``runs`` every time.
 
     python -m bench.baselines.numpy_fitness --exports DIR [--repeat 3]
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict:
             eci_pci(M)
         t2 = time.perf_counter()
         runs.append((round(t2 - t0, 2), round(t1 - t0, 2), round(t2 - t1, 2)))
-    median = sorted(runs)[len(runs) // 2]
+    median = statistics.median_high(runs)  # the run with the median total, as the Spark script
     result = {
         "seconds": median[0],
         "fitness_seconds": median[1],
