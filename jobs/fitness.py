@@ -20,12 +20,27 @@ from lib.run_log import RunRecord
 from lib.session import build_session
 from lib.workflow import (
     absolute,
+    job_settings,
     locate_release,
     run_indicators,
     run_ingest,
-    set_commit_metadata,
     top_table,
 )
+
+
+def _ingest_and_indicators(spark, config, release, run: RunRecord, full_refresh: bool) -> list[int]:
+    if release is not None:
+        report = run_ingest(spark, config, release, run, incremental=not full_refresh)
+        print(
+            f"Ingested {release.release} {release.hs_revision} "
+            f"{report.years[0]}-{report.years[-1]}: {report.totals}"
+        )
+        if report.unchanged_years:
+            print(f"  unchanged since the last ingest, not read: {report.unchanged_years}")
+    years = run_indicators(spark, config, run, incremental=not full_refresh)
+    if run.years != years:
+        print(f"Indicators recomputed for {run.years or 'no year'} (the others are current)")
+    return years
 
 
 def main() -> None:
@@ -53,24 +68,14 @@ def main() -> None:
         },
     )
     run = RunRecord("fitness", config)
-    set_commit_metadata(spark, run)
     warehouse = config.output.warehouse
-    try:
-        if release is not None:
-            report = run_ingest(spark, config, release, run, incremental=not args.full_refresh)
-            print(
-                f"Ingested {release.release} {release.hs_revision} {report.years[0]}-{report.years[-1]}: "
-                f"{report.totals}"
-            )
-            if report.unchanged_years:
-                print(f"  unchanged since the last ingest, not read: {report.unchanged_years}")
-        years = run_indicators(spark, config, run, incremental=not args.full_refresh)
-        if run.years != years:
-            print(f"Indicators recomputed for {run.years or 'no year'} (the others are current)")
-    except BaseException as exc:
-        run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    run.write(spark, warehouse, "succeeded")
+    with job_settings(spark, run):
+        try:
+            years = _ingest_and_indicators(spark, config, release, run, args.full_refresh)
+        except BaseException as exc:
+            run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        run.write(spark, warehouse, "succeeded")
 
     latest = years[-1]
     print(top_table(spark, warehouse, "fitness", latest, args.top))

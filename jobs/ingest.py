@@ -10,7 +10,7 @@ from lib.cli import common_parser, config_from_args
 from lib.io.baci import BaciFormatError
 from lib.run_log import RunRecord
 from lib.session import build_session
-from lib.workflow import absolute, locate_release, run_ingest, set_commit_metadata
+from lib.workflow import absolute, job_settings, locate_release, run_ingest
 
 
 def main() -> None:
@@ -22,13 +22,14 @@ def main() -> None:
         raise SystemExit(f"Input error: {exc}") from exc
     spark = build_session("ecomplexity-ingest")
     run = RunRecord("ingest", config)
-    set_commit_metadata(spark, run)
-    try:
-        report = run_ingest(spark, config, release, run)
-    except BaseException as exc:
-        run.write(spark, config.output.warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    run.write(spark, config.output.warehouse, "succeeded")
+    with job_settings(spark, run):
+        try:
+            report = run_ingest(spark, config, release, run)
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            run.write(spark, config.output.warehouse, "failed", error=error)
+            raise
+        run.write(spark, config.output.warehouse, "succeeded")
     print(
         f"Run {run.run_id}: ingested {release.release} {release.hs_revision}, years {report.years}"
     )

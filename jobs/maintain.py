@@ -11,7 +11,7 @@ Delta's 7-day floor) after it was replaced; docs/cluster.md, "Maintenance", has 
 from __future__ import annotations
 
 from lib.cli import common_parser, config_from_args
-from lib.io.delta import commit_metadata
+from lib.io.delta import COMMIT_METADATA_CONF, commit_metadata, session_conf
 from lib.maintenance import maintain, report
 from lib.run_log import new_run_id
 from lib.session import build_session
@@ -29,11 +29,9 @@ def main() -> None:
 
     spark = build_session("ecomplexity-maintain")
     # VACUUM and property changes are commits too: say which job made them.
-    spark.conf.set(
-        "spark.databricks.delta.commitInfo.userMetadata",
-        commit_metadata(new_run_id(), job="maintain"),
-    )
-    states = maintain(spark, config.output, dry_run=args.dry_run, history=args.history)
+    stamp = {COMMIT_METADATA_CONF: commit_metadata(new_run_id(), job="maintain")}
+    with session_conf(spark, stamp):
+        states = maintain(spark, config.output, dry_run=args.dry_run, history=args.history)
     if not states:
         raise SystemExit(f"No Delta tables under {absolute(config.output.warehouse)}.")
     print(f"Tables under {absolute(config.output.warehouse)}:")

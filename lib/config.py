@@ -127,20 +127,12 @@ class RcaConfig:
 class FitnessConfig:
     max_iterations: int = 200  # N updates starting from F = Q = 1
     tolerance: float = 1e-12  # stop when max |change| of F and Q falls below; 0 = run all N
-    execution: Literal["auto", "per_year", "country_blocks"] = "auto"
-    # In "auto", a year whose matrix has more cells than this is iterated in country blocks.
-    max_cells_per_task: int = 20_000_000
-    country_block_size: int = 64
 
     def validate(self) -> None:
         if self.max_iterations < 1:
             raise ConfigError("fitness.max_iterations", "must be at least 1")
         if self.tolerance < 0:
             raise ConfigError("fitness.tolerance", "must not be negative")
-        if self.max_cells_per_task < 1:
-            raise ConfigError("fitness.max_cells_per_task", "must be at least 1")
-        if self.country_block_size < 1:
-            raise ConfigError("fitness.country_block_size", "must be at least 1")
 
 
 @dataclass(frozen=True)

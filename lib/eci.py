@@ -38,22 +38,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from lib.config import EciConfig
-from lib.matrices import descending_rank, expand, largest_component, per_year_tables, year_matrix
-from lib.tables import spark_schema
+from lib.matrices import expand, largest_component
 
 ATLAS = "atlas"
 ZSCORE = "zscore"
 MIN_EIGENVALUE = 1e-10
-
-COUNTRY_SCHEMA = spark_schema(
-    "country_year", ["year", "country_code", "eci", "eci_rank", "mean_product_complexity"]
-)
-PRODUCT_SCHEMA = spark_schema("product_year", ["year", "product", "pci"])
 
 
 @dataclass(frozen=True)
@@ -115,42 +105,3 @@ def _sign(e: np.ndarray, d: np.ndarray) -> float:
     if np.isfinite(corr) and corr != 0:
         return 1.0 if corr > 0 else -1.0
     return 1.0 if e[np.argmax(np.abs(e))] > 0 else -1.0
-
-
-def economic_complexity(
-    mcp: DataFrame, cfg: EciConfig | None = None
-) -> tuple[DataFrame, DataFrame]:
-    """ECI / PCI per year from the long ``mcp`` rows (one task per year).
-
-    Returns (country, product):
-
-    - country: year, country_code, eci, eci_rank (1 = most complex), mean_product_complexity
-    - product: year, product, pci
-
-    Zero-diversity countries and zero-ubiquity products get NULL and do not affect the others.
-    """
-    normalization = (cfg or EciConfig()).normalization
-    rows = mcp.select(
-        F.col("year").cast("int"),
-        F.col("country_code").cast("int"),
-        F.col("product").cast("string"),
-        F.col("mcp").cast("int"),
-    )
-
-    def compute(year: int, pdf: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        ym = year_matrix(pdf)
-        res = eci_pci_matrix(ym.M, normalization)
-        country = pd.DataFrame(
-            {
-                "year": year,
-                "country_code": ym.countries,
-                "eci": res.eci,
-                "eci_rank": descending_rank(res.eci),
-                "mean_product_complexity": res.mean_product_complexity,
-            }
-        )
-        product = pd.DataFrame({"year": year, "product": ym.products, "pci": res.pci})
-        return {"country": country, "product": product}
-
-    tables = per_year_tables(rows, compute, {"country": COUNTRY_SCHEMA, "product": PRODUCT_SCHEMA})
-    return tables["country"], tables["product"]

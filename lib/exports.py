@@ -3,8 +3,8 @@
 X_cp is the sum of a country's flows of a product over all importers. Products are taken at the
 configured HS level (HS4 by default: the report's "just over 1,000 categories"). The report's
 "erratic items" (HS chapters 71 and 97) and BACI's unspecified codes (9999AA, 999999) are left out
-before aggregation. Optional size thresholds (the Atlas preset) drop small countries and products
-per year.
+before aggregation. The optional size thresholds (the Atlas preset) are the yearly core's
+(``lib.indicators.year_presence``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import duckdb
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.config import Config
@@ -105,36 +105,18 @@ def year_exports_from_files(
     return exports, traded.column("country_code").combine_chunks()
 
 
-def drop_small_exporters_and_products(min_country: float, min_product: float) -> Transform:
-    """Atlas-style cleaning: countries and products below the yearly totals given are dropped."""
-
-    def _transform(exports: DataFrame) -> DataFrame:
-        if min_country <= 0 and min_product <= 0:
-            return exports
-        country_total = F.sum("export_value").over(Window.partitionBy("year", "country_code"))
-        product_total = F.sum("export_value").over(Window.partitionBy("year", "product"))
-        return (
-            exports.withColumn("_country_total", country_total)
-            .withColumn("_product_total", product_total)
-            .where(
-                (F.col("_country_total") >= min_country) & (F.col("_product_total") >= min_product)
-            )
-            .drop("_country_total", "_product_total")
-        )
-
-    return _transform
-
-
-def exports_for_indicators(flows: DataFrame, config: Config) -> tuple[DataFrame, DataFrame]:
-    """(all exports at the product level, exports kept for the indicators after thresholds)."""
+def exports_for_indicators(flows: DataFrame, config: Config) -> DataFrame:
+    """Exports at the configured product level (year, country_code, product, export_value),
+    erratic items and unspecified codes left out; the size thresholds are applied by the
+    yearly core (``lib.indicators.year_presence``)."""
     products = config.products
     chapters = products.erratic_chapters if products.exclude_erratic else ()
     exports = flows.transform(
         exclude_erratic_items(chapters, products.exclude_unspecified)
     ).transform(country_product_exports(products.level))
-    kept = exports.transform(
-        drop_small_exporters_and_products(
-            config.countries.min_export_value, products.min_world_export
-        )
+    return exports.select(
+        F.col("year").cast("int"),
+        F.col("country_code").cast("int"),
+        F.col("product").cast("string"),
+        F.col("export_value").cast("double"),
     )
-    return exports, kept

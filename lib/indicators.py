@@ -1,24 +1,25 @@
-"""Every matrix indicator of one year, from that year's exports, in numpy.
+"""Every matrix indicator of one year, from that year's exports, in numpy: the yearly core.
 
-The pipeline (``lib.pipeline``) runs these functions once per year inside a Spark task
-(``groupBy("year").applyInPandas``): ``year_indicators`` takes the year's long exports rows
-``country_code, product, export_value`` (all products at the configured level, erratic items
-already left out) and computes every indicator once; ``summary_tables``, ``grid_rows`` and
-``proximity_blocks`` shape them into finished table rows. WHY one task per year: the RCA, M and every
-indicator of a year depend only on that year, and M is small (at most ~250 x 5,000), so a task
-computes all of them from one dense matrix instead of Spark re-deriving M for each indicator
-(window sorts for the RCA, then one shuffle per indicator).
+The pipeline (``lib.pipeline``) runs these functions once per year inside one Spark task:
+``year_indicators`` takes the year's long exports rows ``country_code, product, export_value``
+(all products at the configured level, erratic items already left out) and computes every
+indicator once; ``summary_tables``, ``grid_rows`` and ``proximity_blocks`` shape them into
+finished table rows. WHY one task per year: the RCA, M and every indicator of a year depend only
+on that year, and M is small (at most ~250 x 5,000), so a task computes all of them from one
+dense matrix instead of Spark re-deriving M for each indicator.
 
-The definitions are those of the per-indicator modules, whose numpy cores are called here:
+This is the only implementation of each indicator, the one the job runs and the reference
+tests check; the definitions live in the per-indicator modules, whose numpy cores are called
+here:
 
-- thresholds (``lib.exports.drop_small_exporters_and_products``): rows of countries whose total
-  exports or of products whose world exports are below the minimum are dropped;
+- thresholds (``year_presence``): rows of countries whose total exports or of products whose
+  world exports are below the minimum are dropped;
 - RCA and M (``lib.rca``) on the rows kept;
 - Fitness (``lib.fitness``), ECI / PCI (``lib.eci``), density, COI, COG and proximity
   (``lib.product_space``) on M.
 
 Countries and products are those of the year's exports; the indicators are NaN (NULL) for those
-dropped by the thresholds or inactive, exactly as in the per-indicator Spark functions.
+dropped by the thresholds or inactive.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from lib.product_space import (
     density_and_outlook_matrix,
     proximity_matrix,
     proximity_pair_blocks,
-    proximity_pairs,
 )
+from lib.rca import binary_presence, revealed_comparative_advantage
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class YearSettings:
     min_product_export: float = 0.0
     rca_threshold: float = 1.0
     rca_strict: bool = False
-    fitness: bool = True  # False: Fitness is computed by lib.fitness's Spark paths instead
+    fitness: bool = True  # False: a pass that does not need Fitness skips it
     max_iterations: int = 200
     tolerance: float = 1e-12
     normalization: str = "atlas"
@@ -59,14 +60,17 @@ class YearSettings:
     proximity_diagonal: float = 0.0
     min_proximity: float = 0.0
 
+    def without_fitness(self) -> YearSettings:
+        """The same settings for a pass that does not need Fitness (the grid, the pairs)."""
+        return replace(self, fitness=False)
+
     @classmethod
-    def from_config(cls, config: Config, fitness: bool = True) -> YearSettings:
+    def from_config(cls, config: Config) -> YearSettings:
         return cls(
             min_country_export=config.countries.min_export_value,
             min_product_export=config.products.min_world_export,
             rca_threshold=config.rca.threshold,
             rca_strict=config.rca.strict,
-            fitness=fitness,
             max_iterations=config.fitness.max_iterations,
             tolerance=config.fitness.tolerance,
             normalization=config.eci.normalization,
@@ -112,15 +116,8 @@ def year_presence(rows: pd.DataFrame, settings: YearSettings) -> YearPresence:
     kept_c, kept_p = keep.any(axis=1), keep.any(axis=0)
     X = np.where(keep, X_all, 0.0)[np.ix_(kept_c, kept_p)]
 
-    has = X > 0
-    X_c = X.sum(axis=1)[:, None]
-    share_p = (X.sum(axis=0) / X.sum())[None, :] if X.size else np.zeros((1, X.shape[1]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        country_share = np.where(has, X / X_c, 0.0)
-        rca = np.where(has, country_share / share_p, 0.0)
-    rca_difference = country_share - share_p
-    present = rca > settings.rca_threshold if settings.rca_strict else rca >= settings.rca_threshold
-    M = (has & present).astype(np.float64)
+    rca, rca_difference = revealed_comparative_advantage(X)
+    M = binary_presence(rca, settings.rca_threshold, settings.rca_strict)
     return YearPresence(
         exports.countries,
         exports.products,
@@ -239,7 +236,6 @@ def summary_tables(ind: YearIndicators, settings: YearSettings) -> dict[str, pd.
                 "year": [year],
                 "iterations": [fit.iterations],
                 "final_change": [fit.final_change],
-                "execution": ["per_year"],
             }
         )
     return tables
@@ -298,27 +294,6 @@ def _pairs_frame(
             "proximity": values,
         }
     )
-
-
-# The three kinds of yearly output as functions of (year, rows): the Spark writer's passes.
-
-
-def year_summary(year: int, rows: pd.DataFrame, settings: YearSettings) -> dict[str, pd.DataFrame]:
-    """``summary_tables`` of the year's rows."""
-    return summary_tables(year_indicators(year, rows, settings), settings)
-
-
-def year_grid(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
-    """``grid_rows`` of the year's rows (Fitness, which the grid does not use, is skipped)."""
-    return grid_rows(year_indicators(year, rows, replace(settings, fitness=False)))
-
-
-def year_proximity(year: int, rows: pd.DataFrame, settings: YearSettings) -> pd.DataFrame:
-    """Proximity pairs of one year, each pair once (product_a < product_b); the caller adds the
-    mirror rows."""
-    yp = year_presence(rows, settings)
-    a, b, values = proximity_pairs(proximity_matrix(yp.M), settings.min_proximity)
-    return _pairs_frame(year, yp.codes[1], a, b, values)
 
 
 def _codes_at(codes: np.ndarray, index: np.ndarray) -> pd.arrays.ArrowExtensionArray:

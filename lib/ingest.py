@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +37,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from lib import __version__
+from lib.code_version import INGEST_MODULES, code_fingerprint
 from lib.io import delta, delta_arrow
 from lib.io.baci import (
     PARSED_SCHEMA,
@@ -52,6 +51,7 @@ from lib.io.baci import (
     read_flow_header,
     read_product_codes,
 )
+from lib.io.delta import session_conf
 from lib.io.delta_arrow import use_arrow_writer, write_data_file
 from lib.tables import TABLES, spark_schema
 
@@ -203,7 +203,7 @@ def flow_fingerprints(release: BaciRelease) -> dict[int, str]:
     code_lists = code_lists.hexdigest()
     keys = {}
     for flow in release.flow_files:
-        text = f"{__version__}|{fingerprint(flow.source)}|{code_lists}"
+        text = f"{code_fingerprint(only=INGEST_MODULES)}|{fingerprint(flow.source)}|{code_lists}"
         keys[flow.year] = hashlib.sha256(text.encode()).hexdigest()[:20]
     return keys
 
@@ -217,22 +217,6 @@ def ingested_fingerprints(spark: SparkSession, warehouse: str) -> dict[int, str]
         return {}
     rows = delta.read_table(spark, warehouse, INGEST_FILES).select("year", "fingerprint")
     return {r["year"]: r["fingerprint"] for r in rows.collect()}  # one row per year
-
-
-@contextmanager
-def session_conf(spark: SparkSession, conf: dict[str, str]):
-    """Set SQL options for the duration of a block, then restore them."""
-    previous = {key: spark.conf.get(key, None) for key in conf}
-    for key, value in conf.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def ingest_release(
@@ -365,7 +349,6 @@ def write_flows_with_arrow(
     counts = {row["file_index"]: json.loads(row["counts"]) for row in written}
     adds = [json.loads(row["add"]) for row in written if row["add"]]
     delta_arrow.commit_files(
-        spark,
         table_uri,
         adds,
         {"year": [f.year for f in batch]},

@@ -16,8 +16,6 @@ or a long job may still read files a run just replaced.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
@@ -25,15 +23,12 @@ from pyspark.sql import SparkSession
 from lib.config import MIN_DELETED_FILE_RETENTION_DAYS, OutputConfig
 from lib.io import delta
 from lib.io.catalog import list_tables
+from lib.io.delta import DELETED_FILE_RETENTION, LOG_RETENTION, properties_sql
 
-# Session defaults that Delta copies into the properties of every table it creates
-# (spark.databricks.delta.properties.defaults.<key without "delta.">).
-_DEFAULTS_PREFIX = "spark.databricks.delta.properties.defaults."
 # VACUUM lists the table's files with this many tasks (Spark's default: 10,000, minutes of task
 # scheduling for a table of a few hundred files).
 LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
-LOG_RETENTION = "delta.logRetentionDuration"
-DELETED_FILE_RETENTION = "delta.deletedFileRetentionDuration"
+VACUUM_LISTING_TASKS = 16
 
 
 def deleted_file_retention_days(output: OutputConfig) -> int:
@@ -49,29 +44,14 @@ def retention_properties(output: OutputConfig) -> dict[str, str]:
     }
 
 
-def set_retention_defaults(spark: SparkSession, output: OutputConfig) -> None:
-    """Make the configured retention the session default for the tables written from now on.
-
-    Delta applies these defaults when it creates a table; ``lib.io.delta.ensure_table`` reads
-    them back (``wanted_table_properties``) to update tables that already exist.
-    """
-    for key, value in retention_properties(output).items():
-        spark.conf.set(_DEFAULTS_PREFIX + key.removeprefix("delta."), value)
-
-
-def wanted_table_properties(spark: SparkSession) -> dict[str, str]:
-    """The retention properties set for this session (empty if no job set them)."""
-    wanted = {}
-    for key in (LOG_RETENTION, DELETED_FILE_RETENTION):
-        value = spark.conf.get(_DEFAULTS_PREFIX + key.removeprefix("delta."), None)
-        if value:
-            wanted[key] = value
-    return wanted
-
-
-def properties_sql(properties: dict[str, str]) -> str:
-    """``{'a': 'x'}`` -> ``'a' = 'x'`` for ``SET TBLPROPERTIES (...)``."""
-    return ", ".join(f"'{key}' = '{value}'" for key, value in sorted(properties.items()))
+def retention_defaults_conf(output: OutputConfig) -> dict[str, str]:
+    """The session defaults that give the tables a job creates the configured retention; a job
+    sets them for its own duration only (``lib.io.delta.session_conf``), and
+    ``lib.io.delta.ensure_table`` brings existing tables in line with them."""
+    return {
+        delta.property_default_conf(key): value
+        for key, value in retention_properties(output).items()
+    }
 
 
 @dataclass(frozen=True)
@@ -104,7 +84,7 @@ def vacuum_table(spark: SparkSession, path: str, retention_days: int, dry_run: b
     """
     hours = max(retention_days, MIN_DELETED_FILE_RETENTION_DAYS) * 24
     statement = f"VACUUM delta.`{path}` RETAIN {hours} HOURS"
-    with _listing_parallelism(spark, max(8, 4 * spark.sparkContext.defaultParallelism)):
+    with delta.session_conf(spark, {LISTING_PARALLELISM: str(VACUUM_LISTING_TASKS)}):
         if dry_run:
             return spark.sql(statement + " DRY RUN").count()
         spark.sql(statement).collect()
@@ -112,19 +92,6 @@ def vacuum_table(spark: SparkSession, path: str, retention_days: int, dry_run: b
     if last is None or last["operation"] != "VACUUM END":
         return None
     return int((last["operationMetrics"] or {}).get("numDeletedFiles", 0))
-
-
-@contextmanager
-def _listing_parallelism(spark: SparkSession, tasks: int) -> Iterator[None]:
-    saved = spark.conf.get(LISTING_PARALLELISM, None)
-    spark.conf.set(LISTING_PARALLELISM, str(tasks))
-    try:
-        yield
-    finally:
-        if saved is None:
-            spark.conf.unset(LISTING_PARALLELISM)
-        else:
-            spark.conf.set(LISTING_PARALLELISM, saved)
 
 
 def table_history(spark: SparkSession, path: str, limit: int = 5) -> list[dict[str, object]]:

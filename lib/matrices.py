@@ -2,9 +2,7 @@
 
 Every indicator (Fitness, ECI/PCI, proximity, density) is a small linear-algebra problem per year:
 M is at most ~250 countries x ~5,000 products (HS6), i.e. ~10 MB of float64. So each year is
-handled inside one Spark task as a dense numpy matrix (``groupBy("year").applyInPandas``), never on
-the driver. Only the Fitness "country_blocks" path splits one year across tasks (see
-``lib.fitness``).
+handled inside one Spark task as a dense numpy matrix (``lib.pipeline``), never on the driver.
 
 Rows follow the input contract of the indicators: ``year, country_code, product, mcp`` with one row
 per (year, country, product) that has positive exports. Pairs without exports are absent and mean
@@ -16,12 +14,12 @@ peer tools either drop such rows silently or let one of them turn the whole year
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -130,31 +128,6 @@ def year_matrix(rows: pd.DataFrame, value: str = "mcp") -> YearMatrix:
     )
 
 
-def long_rows(ym: YearMatrix, value: str = "mcp", keep_zeros: bool = False) -> pd.DataFrame:
-    """The inverse of ``year_matrix``: ``country_code, product, <value>`` for the non-zero cells
-    (or for every cell of the grid with ``keep_zeros``)."""
-    ci, pi = np.nonzero(np.ones_like(ym.M, dtype=bool) if keep_zeros else ym.M)
-    return pd.DataFrame(
-        {"country_code": ym.countries[ci], "product": ym.products[pi], value: ym.M[ci, pi]}
-    )
-
-
-def grid_frame(ym: YearMatrix, year: int, **matrices: np.ndarray) -> pd.DataFrame:
-    """Long frame over the whole country x product grid of the year: ``year, country_code,
-    product`` and one column per (countries x products) matrix given."""
-    n_c, n_p = ym.M.shape
-    frame = pd.DataFrame(
-        {
-            "year": np.full(n_c * n_p, year, dtype=np.int32),
-            "country_code": np.repeat(ym.countries, n_p),
-            "product": np.tile(ym.products, n_c),
-        }
-    )
-    for name, matrix in matrices.items():
-        frame[name] = np.asarray(matrix, dtype=np.float64).reshape(-1)
-    return frame
-
-
 def descending_rank(values: np.ndarray) -> pd.Series:
     """Rank 1 = largest; ties share the best rank ("min"); NaN -> <NA> (null in Spark)."""
     return pd.Series(values).rank(method="min", ascending=False, na_option="keep").astype("Int32")
@@ -181,12 +154,15 @@ def _pandas_dtype(data_type: T.DataType) -> str | None:
         return "float64"
     if isinstance(data_type, T.StringType):
         # WHY: a column missing from a year's frames is all-NaN float64, which pyarrow turns
-        # into a chunked array for a string field (pyspark's conversion then fails).
+        # into a chunked array for a string field (the Arrow conversion then fails).
         return "object"
     return None
 
 
-def _combined_schema(schemas: Mapping[str, T.StructType]) -> T.StructType:
+def tagged_schema(schemas: Mapping[str, T.StructType]) -> T.StructType:
+    """One schema for several tables' rows: a ``_table`` tag and the union of their columns
+    (nullable). WHY: a yearly task yields several tables (country, product, ...) and a Spark
+    map function has a single output schema."""
     fields: dict[str, T.StructField] = {}
     for name, schema in schemas.items():
         for f in schema.fields:
@@ -197,71 +173,49 @@ def _combined_schema(schemas: Mapping[str, T.StructType]) -> T.StructType:
     return T.StructType([T.StructField(TABLE_COLUMN, T.StringType(), False), *fields.values()])
 
 
-def per_year_tables(
-    rows: DataFrame,
-    compute: Callable[[int, pd.DataFrame], Mapping[str, pd.DataFrame]],
-    schemas: Mapping[str, T.StructType],
-) -> dict[str, DataFrame]:
-    """Run ``compute(year, rows_of_that_year)`` once per year in an executor; return its tables.
-
-    ``compute`` returns one pandas frame per table name of ``schemas``. The frames travel as one
-    tagged Arrow stream (a ``_table`` column plus the union of the columns); with several tables
-    it is local-checkpointed lazily: the first action computes every year once and the split
-    tables reuse it. WHY: each indicator yields several tables (country, product, convergence) and
-    applyInPandas has a single output schema; running it once per table would redo the work.
-    A single table is returned as computed (no tag, no checkpoint): it may be large (a year's
-    proximity pairs) and is read once, by its writer.
-    NaN in a double column becomes NULL (Arrow conversion masks NaN).
-    """
-    if len(schemas) == 1:  # one table: its own schema, no tag, nothing to keep
-        ((name, schema),) = schemas.items()
-        columns = schema.fieldNames()
-        dtypes = {f.name: _pandas_dtype(f.dataType) for f in schema.fields}
-
-        def _single(pdf: pd.DataFrame) -> pd.DataFrame:
-            return _conformed(compute(int(pdf["year"].iloc[0]), pdf)[name], columns, dtypes)
-
-        return {name: rows.groupBy("year").applyInPandas(_single, schema)}
-
-    combined = _combined_schema(schemas)
-    columns = [f.name for f in combined.fields]
-    dtypes = {f.name: _pandas_dtype(f.dataType) for f in combined.fields}
-
-    def _apply(pdf: pd.DataFrame) -> pd.DataFrame:
-        year = int(pdf["year"].iloc[0])
-        frames = []
-        for name, frame in compute(year, pdf).items():
-            frame = frame.copy()
-            frame[TABLE_COLUMN] = name
-            frames.append(frame)
-        return _conformed(pd.concat(frames, ignore_index=True), columns, dtypes)
-
-    tagged = rows.groupBy("year").applyInPandas(_apply, combined).localCheckpoint(eager=False)
-    return {
-        name: tagged.filter(F.col(TABLE_COLUMN) == name).select(*schema.fieldNames())
-        for name, schema in schemas.items()
-    }
-
-
-def _conformed(frame: pd.DataFrame, columns: list[str], dtypes: dict) -> pd.DataFrame:
-    """The frame with exactly these columns, integer columns nullable (Int32 / Int64), string
-    columns that are all missing (float NaN) as objects."""
-    out = frame.reindex(columns=columns)
-    for column, dtype in dtypes.items():
+def conformed_frame(frame: pd.DataFrame, schema: T.StructType) -> pd.DataFrame:
+    """The frame with exactly the schema's columns (missing ones null), integer columns
+    nullable (Int32 / Int64), string columns that are all missing (float NaN) as objects."""
+    out = frame.reindex(columns=schema.fieldNames())
+    for f in schema.fields:
+        dtype = _pandas_dtype(f.dataType)
         if dtype == "object":
-            if out[column].dtype.kind == "f":  # Arrow-backed strings stay as they are
-                out[column] = out[column].astype(object)
-        elif dtype is not None and str(out[column].dtype) != dtype:
-            out[column] = out[column].astype(dtype)
+            if out[f.name].dtype.kind == "f":  # Arrow-backed strings stay as they are
+                out[f.name] = out[f.name].astype(object)
+        elif dtype is not None and str(out[f.name].dtype) != dtype:
+            out[f.name] = out[f.name].astype(dtype)
     return out
 
 
-def frame_to_spark(spark: SparkSession, frame: pd.DataFrame, schema: T.StructType) -> DataFrame:
-    """A small driver-side pandas frame (vectors, never a matrix) as a Spark DataFrame.
+def one_partition_per_year(rows: DataFrame, years: list[int]) -> DataFrame:
+    """``rows`` (with a ``year`` column) spread over exactly ``len(years)`` partitions, each
+    holding the rows of one year.
 
-    NaN and <NA> become NULL, numpy scalars become Python ones (Spark's type checks want them).
+    WHY: ``repartition("year")`` hashes years into ``spark.sql.shuffle.partitions`` buckets
+    (several years to a task, other cores idle) and adaptive execution coalesces small ones
+    (30 years came out as ONE partition). ``repartition(n, key)`` with an explicit count is
+    never coalesced, and puts a row in partition pmod(hash(key), n); so each year gets a key
+    whose hash lands in its own partition, found by hashing candidate keys with the same SQL
+    ``hash`` function (Murmur3, seed 42) Spark's hash partitioning uses.
     """
-    columns = []
-    for name in schema.fieldNames():
-        columns.append([None if pd.isna(v) else v for v in frame[name].tolist()])
-    return spark.createDataFrame(list(zip(*columns, strict=True)), schema)
+    years = sorted({int(y) for y in years})
+    n = len(years)
+    if n == 0:
+        return rows
+    spark = rows.sparkSession
+    candidates = spark.range(0, 64 * n).select(
+        F.col("id").cast("int").alias("key"),
+        F.expr(f"pmod(hash(CAST(id AS INT)), {n})").alias("partition"),
+    )
+    first_key = {
+        int(r["partition"]): int(r["key"])
+        for r in candidates.groupBy("partition").agg(F.min("key").alias("key")).collect()
+    }
+    if len(first_key) < n:  # (1 - 1/n)^(64 n) ~ e^-64: never in practice
+        raise RuntimeError(f"no partition key found for {n - len(first_key)} of {n} years")
+    keys = F.create_map(*[F.lit(v) for i, y in enumerate(years) for v in (y, first_key[i])])
+    return (
+        rows.withColumn("_partition_key", keys[F.col("year")])
+        .repartition(n, "_partition_key")
+        .drop("_partition_key")
+    )

@@ -1,28 +1,37 @@
-"""Composes the stages into the output tables: flows -> exports -> RCA -> indicators -> tables.
+"""Composes the stages into the output tables: flows -> exports -> yearly indicators -> tables.
 
-Each stage is a pure function in its own module; this module only wires them together and
-shapes the four BI tables (README, "Data dictionary"). Flows are aggregated to exports by Spark
-(``lib.exports``); the RCA, M and every matrix indicator of a year are then computed in one
-Spark task per year by ``lib.indicators``, which calls the numpy cores of ``lib.rca``'s
-definitions, ``lib.fitness``, ``lib.eci`` and ``lib.product_space``:
+Every matrix indicator of a year (RCA, M, Fitness, ECI/PCI, proximity, density, COI/COG) is
+computed ONCE, by ``lib.indicators.year_indicators``, inside ONE Spark task for that year. WHY
+one task a year, placed explicitly: a year's indicators depend only on that year and its matrix
+is small (at most ~250 x 5,000), so years are the unit of parallelism. Letting Spark place
+years (``groupBy("year")``) hashes them into ``spark.sql.shuffle.partitions`` buckets, several
+years to a task, and adaptive execution may then coalesce them all into one task; here a
+cluster with as many cores as years runs every year at once.
 
-- ``country_year``         one row per country that traded in the year
-- ``product_year``         one row per product exported in the year
-- ``country_product_year`` one row per active country x active product (density is defined for
-                           every pair, also those with no exports)
-- ``product_proximity``    non-zero proximities
-- ``fitness_convergence``  steps taken and final change of the Fitness iteration per year
+How the yearly tasks get their rows and write their outputs follows ``output.writer``
+(``lib.io.delta_arrow.use_arrow_writer``):
 
-Zero cases: countries and products that are dropped (thresholds) or have zero diversity /
-ubiquity keep their rows with null indicators; they never affect the rest of the year.
+- ``arrow`` (a warehouse the tasks reach as files): ``spark.range(years)`` makes exactly one
+  task per year; each reads its year's flows files (listed from the Delta log at the run's
+  flows version) and aggregates them with DuckDB (``lib.exports.year_exports_from_files``),
+  computes every indicator, writes its ``country_product_year`` and ``product_proximity``
+  Parquet files with pyarrow and returns only the small rows (per country, per product, the
+  files it wrote). The driver commits each large table's files in one Delta commit (delta-rs).
+- ``spark``: Spark aggregates the flows table to exports and spreads the years over exactly one
+  partition each (``lib.matrices.one_partition_per_year``); the yearly tasks return the small
+  rows, then the grid and the proximity pairs in two further passes over the same partitions,
+  streamed to Spark's Delta writer.
+
+The small rows (a few thousand a year) are collected on the driver as Arrow and shaped into
+``country_year``, ``product_year`` and ``fitness_convergence`` there.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -31,45 +40,28 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.sql.pandas.types import from_arrow_schema
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib.config import Config
-from lib.exports import (
-    drop_small_exporters_and_products,
-    exports_for_indicators,
-    product_at_level,
-    year_exports_from_files,
-)
-from lib.fitness import CONVERGENCE_SCHEMA, fitness_complexity
+from lib.exports import exports_for_indicators, year_exports_from_files
+from lib.fitness import CONVERGENCE_SCHEMA
 from lib.indicators import (
     YearIndicators,
     YearSettings,
     grid_rows,
     proximity_blocks,
     summary_tables,
-    year_grid,
     year_indicators,
-    year_proximity,
-    year_summary,
 )
 from lib.io import delta
 from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
-from lib.matrices import per_year_tables
-from lib.product_space import PROXIMITY_SCHEMA
+from lib.matrices import TABLE_COLUMN, conformed_frame, one_partition_per_year, tagged_schema
 from lib.products import product_descriptions
-from lib.rca import binary_presence, revealed_comparative_advantage
 from lib.tables import TABLES, spark_schema
 
-COUNTRY_SUMMARY_SCHEMA = spark_schema(
-    "country_year", exclude=["iso3", "country_name"]
-)  # joined later
-PRODUCT_SUMMARY_SCHEMA = spark_schema("product_year", exclude=["description"])  # joined later
-SUMMARY_SCHEMAS = {
-    "country": COUNTRY_SUMMARY_SCHEMA,
-    "product": PRODUCT_SUMMARY_SCHEMA,
-    "convergence": CONVERGENCE_SCHEMA,
-}
-GRID_SCHEMA = spark_schema("country_product_year")
+COUNTRY_SUMMARY_SCHEMA = spark_schema("country_year", exclude=["iso3", "country_name"])
+PRODUCT_SUMMARY_SCHEMA = spark_schema("product_year", exclude=["description"])
+TRADED_SCHEMA = spark_schema("country_year", ["year", "country_code"])
 # What a yearly task reports of each data file it wrote itself: its table and Delta add action.
 WRITTEN_FILES_SCHEMA = T.StructType(
     [
@@ -78,23 +70,36 @@ WRITTEN_FILES_SCHEMA = T.StructType(
         T.StructField("add", T.StringType(), False),
     ]
 )
+SMALL_SCHEMAS = {
+    "country": COUNTRY_SUMMARY_SCHEMA,
+    "product": PRODUCT_SUMMARY_SCHEMA,
+    "convergence": CONVERGENCE_SCHEMA,
+    "traded": TRADED_SCHEMA,
+    "files": WRITTEN_FILES_SCHEMA,
+}
+SMALL_TAGGED = tagged_schema(SMALL_SCHEMAS)
+GRID_SCHEMA = spark_schema("country_product_year")
+PROXIMITY_SCHEMA = spark_schema("product_proximity")
 TASK_WRITTEN_TABLES = (delta.COUNTRY_PRODUCT_YEAR, delta.PRODUCT_PROXIMITY)
 
 
 @dataclass
 class IndicatorTables:
-    """The output tables, lazy. With the arrow writer the yearly tasks write the files of
-    country_product_year and product_proximity themselves: those two are None and
-    ``written_files`` lists the files (year, table, add) for the driver to commit."""
+    """The output of the yearly tasks for the years computed.
 
-    country_year: DataFrame
-    product_year: DataFrame
-    country_product_year: DataFrame | None
-    product_proximity: DataFrame | None
-    fitness_convergence: DataFrame
-    cached: list[DataFrame]
-    written_files: DataFrame | None = None
-    task_written: tuple[str, ...] = ()  # the tables whose files are in written_files
+    The small tables are on the driver (Arrow). ``written_files`` lists, per table written by
+    the tasks themselves (arrow writer), the Delta add actions to commit; with the Spark writer
+    the large tables are lazy DataFrames instead (``country_product_year``,
+    ``product_proximity``), computed when written.
+    """
+
+    country_year: pa.Table
+    product_year: pa.Table
+    fitness_convergence: pa.Table
+    written_files: dict[str, list[dict]]
+    country_product_year: DataFrame | None = None
+    product_proximity: DataFrame | None = None
+    cached: tuple[DataFrame, ...] = ()
 
     def release(self) -> None:
         for df in self.cached:
@@ -102,145 +107,187 @@ class IndicatorTables:
 
 
 def compute_indicators(
-    flows: DataFrame,
-    countries: DataFrame,
-    products: DataFrame,
+    spark: SparkSession,
     config: Config,
-    years: list[int] | None = None,
-    flows_version: int | None = None,
+    years: list[int],
+    flows_version: int | None,
 ) -> IndicatorTables:
-    """The indicator tables of the given years (lazy: computed when written).
-
-    Flows are aggregated to exports once, kept partitioned by year; then one task per year
-    computes that year's indicators with ``lib.indicators``. How follows ``output.writer``
-    (``lib.io.delta_arrow.use_arrow_writer``):
-
-    - arrow (local warehouse): one task per year reads the year's flows files (``flows_version``
-      of the table, listed from its Delta log) and aggregates them with DuckDB. Then ONE pass:
-      each yearly task computes everything once, writes its grid and proximity Parquet files
-      with pyarrow and returns only the small per-country / per-product rows and the
-      descriptions of the files it wrote (committed by the caller, ``written_files``).
-    - spark: Spark aggregates the flows table; then three passes of one task per year, one per
-      kind of output: the per-country and per-product rows (small, kept for the two tables that
-      use them), then the grid and the proximity pairs (large, each streamed from its pass to
-      Spark's Delta writer).
-    """
-    arrow = use_arrow_writer(config.output.writer, config.output.warehouse)
+    """Run the yearly tasks of ``years`` (see the module docstring) and return their output."""
+    warehouse = config.output.warehouse
+    settings = YearSettings.from_config(config)
     flow_files = None
-    if arrow:
-        flows_uri = delta.table_path(config.output.warehouse, delta.FLOWS)
+    if use_arrow_writer(config.output.writer, warehouse):
+        flows_uri = delta.table_path(warehouse, delta.FLOWS)
         flow_files = data_files_by_year(flows_uri, flows_version, years)
     if flow_files is not None:
-        tagged = _exports_from_files(flows.sparkSession, flow_files, config)
-        exports = tagged.where(F.col("kind") == "export").drop("kind")
-        traded = tagged.where(F.col("kind") == "traded").select("year", "country_code")
+        small, written, large, cached = _arrow_tasks(spark, config, settings, flow_files)
     else:
-        if years is not None:
-            flows = flows.where(F.col("year").isin(years))
-        tagged = _exports_from_flows(flows, config)
-        exports, traded = tagged, _traded(flows)
-
-    in_pass = _fitness_in_pass(exports, countries, products, config)
-    settings = YearSettings.from_config(config, fitness=in_pass)
-    grid = phi = files = None
-    task_written: tuple[str, ...] = ()
-    if arrow:
-        task_written = TASK_WRITTEN_TABLES if settings.product_space else TASK_WRITTEN_TABLES[:1]
-        summary = _one_pass_writing_files(exports, settings, config.output.warehouse, task_written)
-        files = summary["files"]
-    else:
-        summary = per_year_tables(
-            exports, partial(year_summary, settings=settings), SUMMARY_SCHEMAS
-        )
-        grid = per_year_tables(
-            exports,
-            lambda year, rows: {"grid": year_grid(year, rows, settings)},
-            {"grid": GRID_SCHEMA},
-        )["grid"]
-        phi = _proximity(exports, settings) if config.product_space.enabled else None
-    country, product, convergence = summary["country"], summary["product"], summary["convergence"]
-    if not in_pass:
-        country, product, convergence = _fitness_from_spark(exports, country, product, config)
-
-    country_year = _country_year(traded, country, countries)
-    product_year = _product_year(product, products, config.products.level)
+        small, written, large, cached = _spark_tasks(spark, config, settings, years)
+    countries = delta.read_table(spark, warehouse, delta.COUNTRIES)
+    products = delta.read_table(spark, warehouse, delta.PRODUCTS)
     return IndicatorTables(
-        country_year, product_year, grid, phi, convergence, [tagged], files, task_written
+        country_year=_country_year(small["traded"], small["country"], countries),
+        product_year=_product_year(small["product"], products, config.products.level),
+        fitness_convergence=small["convergence"],
+        written_files=written,
+        country_product_year=large.get(delta.COUNTRY_PRODUCT_YEAR),
+        product_proximity=large.get(delta.PRODUCT_PROXIMITY),
+        cached=cached,
     )
 
 
-# One task's output per year when the flows are read from their files: export rows
-# (kind = "export") and the countries that traded (kind = "traded", product and value null).
-TAGGED_EXPORTS_ARROW = pa.schema(
-    [
-        ("kind", pa.string()),
-        ("year", pa.int32()),
-        ("country_code", pa.int32()),
-        ("product", pa.string()),
-        ("export_value", pa.float64()),
-    ]
-)
+# --- the yearly task ------------------------------------------------------------------------
+
+YearOutputs = dict[str, pd.DataFrame]
 
 
-def _exports_from_files(
-    spark: SparkSession, files: dict[int, list[str]], config: Config
-) -> DataFrame:
-    """Exports and traded countries of each year, one task per year reading the year's flows
-    files (``lib.exports.year_exports_from_files``); partitioned by year and kept (the yearly
-    passes read them, and the traded countries are joined later)."""
+def _year_outputs(
+    year: int,
+    exports: pd.DataFrame,
+    traded: np.ndarray,
+    settings: YearSettings,
+    write: Callable[[YearIndicators], list[tuple[str, dict]]] | None,
+) -> YearOutputs:
+    """One year's small rows; with ``write`` (arrow writer) also that year's large files,
+    written by ``write`` and described in the ``files`` rows."""
+    ind = year_indicators(year, exports, settings)
+    out = summary_tables(ind, settings)
+    out["traded"] = pd.DataFrame(
+        {"year": np.full(len(traded), year, np.int32), "country_code": traded.astype(np.int32)}
+    )
+    written = write(ind) if write is not None else []
+    out["files"] = pd.DataFrame(
+        {
+            "year": np.full(len(written), year, dtype=np.int32),
+            "table": [name for name, _ in written],
+            "add": [json.dumps(add) for _, add in written],
+        }
+    )
+    return out
+
+
+def _tagged_batches(outputs: YearOutputs) -> Iterator[pa.RecordBatch]:
+    """The frames of one year as record batches of the tagged union schema."""
+    schema = to_arrow_schema(SMALL_TAGGED)
+    for name, frame in outputs.items():
+        if len(frame):
+            tagged = conformed_frame(frame.assign(**{TABLE_COLUMN: name}), SMALL_TAGGED)
+            yield from pa.Table.from_pandas(
+                tagged, schema=schema, preserve_index=False
+            ).to_batches()
+
+
+def _collect_small(df: DataFrame) -> dict[str, pa.Table]:
+    """The tagged small rows of every year, collected once (Arrow) and split by table."""
+    collected = df.toArrow()
+    tags = collected.column(TABLE_COLUMN)
+    out = {}
+    for name, schema in SMALL_SCHEMAS.items():
+        rows = collected.filter(pa.compute.equal(tags, name))
+        out[name] = rows.select(schema.fieldNames()).cast(to_arrow_schema(schema))
+    return out
+
+
+def _arrow_tasks(
+    spark: SparkSession, config: Config, settings: YearSettings, files: dict[int, list[str]]
+):
+    """One task per year: read the year's flows files, compute, write the large tables' files."""
     years = sorted(files)
-    level, products = config.products.level, config.products
+    products = config.products
     chapters = products.erratic_chapters if products.exclude_erratic else ()
+    level, unspecified = products.level, products.exclude_unspecified
+    tables = TASK_WRITTEN_TABLES if settings.product_space else TASK_WRITTEN_TABLES[:1]
+    uris = {name: delta.table_path(config.output.warehouse, name) for name in tables}
+    for name, uri in uris.items():  # before any task writes into the table's folder
+        delta.ensure_table(spark, uri, TABLES[name])
 
-    def read_years(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def write(ind: YearIndicators) -> list[tuple[str, dict]]:
+        """The year's grid file, then its proximity files in blocks of consecutive product_a
+        (a task never holds a year's ~50 million HS6 pair rows at once), each written before
+        the next is made."""
+        written = []
+        frames = [(delta.COUNTRY_PRODUCT_YEAR, grid_rows(ind))]
+        if delta.PRODUCT_PROXIMITY in uris:
+            blocks = proximity_blocks(ind, settings.min_proximity)
+            frames = chain(frames, ((delta.PRODUCT_PROXIMITY, block) for block in blocks))
+        for name, frame in frames:
+            if len(frame):
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                written.append((name, write_data_file(table, uris[name], name, {"year": ind.year})))
+        return written
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for index in batch.column("id").to_pylist():
                 year = years[index]
-                exports, traded = year_exports_from_files(
-                    files[year], level, chapters, products.exclude_unspecified
+                exports, traded = year_exports_from_files(files[year], level, chapters, unspecified)
+                outputs = _year_outputs(
+                    year, exports.to_pandas(), traded.to_numpy(), settings, write
                 )
-                n = exports.num_rows
-                yield from pa.Table.from_arrays(
-                    [
-                        pa.repeat(pa.scalar("export"), n),
-                        pa.repeat(pa.scalar(year, pa.int32()), n),
-                        *exports.columns,
-                    ],
-                    schema=TAGGED_EXPORTS_ARROW,
-                ).to_batches()
-                yield pa.RecordBatch.from_arrays(
-                    [
-                        pa.repeat(pa.scalar("traded"), len(traded)),
-                        pa.repeat(pa.scalar(year, pa.int32()), len(traded)),
-                        traded,
-                        pa.nulls(len(traded), pa.string()),
-                        pa.nulls(len(traded), pa.float64()),
-                    ],
-                    schema=TAGGED_EXPORTS_ARROW,
-                )
+                yield from _tagged_batches(outputs)
 
     one_task_per_year = spark.range(0, len(years), numPartitions=max(1, len(years)))
-    return (
-        one_task_per_year.mapInArrow(read_years, from_arrow_schema(TAGGED_EXPORTS_ARROW))
-        .repartition("year")  # the yearly passes group by year: no further shuffle
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
+    small = _collect_small(one_task_per_year.mapInArrow(run, SMALL_TAGGED))
+    written: dict[str, list[dict]] = {name: [] for name in tables}
+    for row in small.pop("files").to_pylist():
+        written[row["table"]].append(json.loads(row["add"]))
+    return small, written, {}, ()
 
 
-def _exports_from_flows(flows: DataFrame, config: Config) -> DataFrame:
-    """Exports of each year aggregated by Spark from the flows table, partitioned by year and
-    kept (the yearly passes read them)."""
-    all_exports, _ = exports_for_indicators(flows, config)
-    return (
-        all_exports.select(
-            F.col("year").cast("int"),
-            F.col("country_code").cast("int"),
-            F.col("product").cast("string"),
-            F.col("export_value").cast("double"),
-        )
-        .repartition("year")
-        .persist(StorageLevel.MEMORY_AND_DISK)
+def _spark_tasks(spark: SparkSession, config: Config, settings: YearSettings, years: list[int]):
+    """Spark aggregates the flows; the yearly tasks run on one partition per year, three
+    passes (small rows, grid, proximity pairs), the large ones streamed to Spark's writer."""
+    flows = delta.read_table(spark, config.output.warehouse, delta.FLOWS).where(
+        F.col("year").isin(years)
     )
+    exports = one_partition_per_year(exports_for_indicators(flows, config), years).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    traded = {
+        year: group["country_code"].to_numpy()
+        for year, group in _traded(flows).toPandas().groupby("year")
+    }
+
+    def small_rows(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+        outputs = _year_outputs(year, rows, traded.get(year, np.empty(0)), settings, None)
+        yield from _tagged_batches(outputs)
+
+    def grid(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+        # Fitness is not in the grid: skip it in this pass.
+        ind = year_indicators(year, rows, settings.without_fitness())
+        yield from _frame_batches(grid_rows(ind), GRID_SCHEMA)
+
+    def pairs(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+        ind = year_indicators(year, rows, settings.without_fitness())
+        for block in proximity_blocks(ind, settings.min_proximity):
+            yield from _frame_batches(block, PROXIMITY_SCHEMA)
+
+    small = _collect_small(exports.mapInArrow(_per_year(small_rows), SMALL_TAGGED))
+    small.pop("files")
+    large = {delta.COUNTRY_PRODUCT_YEAR: exports.mapInArrow(_per_year(grid), GRID_SCHEMA)}
+    if settings.product_space:
+        large[delta.PRODUCT_PROXIMITY] = exports.mapInArrow(_per_year(pairs), PROXIMITY_SCHEMA)
+    return small, {}, large, (exports,)
+
+
+def _per_year(compute: Callable[[int, pd.DataFrame], Iterator[pa.RecordBatch]]):
+    """A mapInArrow function running ``compute(year, rows)`` for each year of its partition
+    (one year a partition, ``one_partition_per_year``)."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = pa.Table.from_batches(list(batches)).to_pandas()
+        if not len(rows):
+            return
+        for year, group in rows.groupby("year", sort=True):
+            yield from compute(int(year), group.reset_index(drop=True))
+
+    return run
+
+
+def _frame_batches(frame: pd.DataFrame, schema: T.StructType) -> Iterator[pa.RecordBatch]:
+    arrow = to_arrow_schema(schema)
+    table = pa.Table.from_pandas(conformed_frame(frame, schema), schema=arrow, preserve_index=False)
+    yield from table.to_batches()
 
 
 def _traded(flows: DataFrame) -> DataFrame:
@@ -252,156 +299,27 @@ def _traded(flows: DataFrame) -> DataFrame:
     )
 
 
-def _one_pass_writing_files(
-    exports: DataFrame, settings: YearSettings, warehouse: str, tables: tuple[str, ...]
-) -> dict[str, DataFrame]:
-    """The summary tables of every year, and ``files``: the grid and proximity files each
-    yearly task wrote (year, table, add), for one Delta commit per table (the caller's).
-
-    The proximity pairs are written in blocks of consecutive product_a (a file each, both
-    orders): a task never holds a year's ~50 million HS6 pair rows at once, and a reader
-    looking for one product's neighbours skips the other files by their statistics.
-    """
-    spark = exports.sparkSession
-    uris = {name: delta.table_path(warehouse, name) for name in tables}
-    for name, uri in uris.items():  # before any task writes into the table's folder
-        delta.ensure_table(spark, uri, TABLES[name])
-
-    def frames(ind: YearIndicators) -> Iterator[tuple[str, pd.DataFrame]]:
-        """The year's file contents, one at a time (each written before the next is made)."""
-        yield delta.COUNTRY_PRODUCT_YEAR, grid_rows(ind)
-        if delta.PRODUCT_PROXIMITY in uris:
-            for block in proximity_blocks(ind, settings.min_proximity):
-                yield delta.PRODUCT_PROXIMITY, block
-
-    def compute(year: int, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        ind = year_indicators(year, rows, settings)
-        tables = summary_tables(ind, settings)
-        written = [
-            (name, write_data_file(_arrow(frame), uris[name], name, {"year": year}))
-            for name, frame in frames(ind)
-            if len(frame)
-        ]
-        tables["files"] = pd.DataFrame(
-            {
-                "year": np.full(len(written), year, dtype=np.int32),
-                "table": [name for name, _ in written],
-                "add": [json.dumps(add) for _, add in written],
-            }
-        )
-        return tables
-
-    return per_year_tables(exports, compute, {**SUMMARY_SCHEMAS, "files": WRITTEN_FILES_SCHEMA})
+# --- the small tables, on the driver --------------------------------------------------------
 
 
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """A frame's rows as Arrow, NaN as null (what Spark's Arrow conversion does)."""
-    return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-def _fitness_in_pass(
-    exports: DataFrame, countries: DataFrame, products: DataFrame, config: Config
-) -> bool:
-    """Whether every year's Fitness runs in its yearly task (``lib.fitness``'s per_year path).
-
-    ``auto`` checks the matrix size of each year (countries x products with exports, before
-    the thresholds); if one is above ``max_cells_per_task``, Fitness runs with lib.fitness's
-    Spark paths instead (country blocks for the big years). The code lists bound every year's
-    size (the ingest quarantines flows with other codes): when that bound is within the limit,
-    as for BACI at HS6 (~240 x ~5,400), the exports are not counted (~15 s at HS6).
-    """
-    cfg = config.fitness
-    if cfg.execution != "auto":
-        return cfg.execution == "per_year"
-    level = config.products.level
-    n_products = products.select(product_at_level(level)).distinct().count()
-    if countries.count() * n_products <= cfg.max_cells_per_task:
-        return True
-    cells = exports.groupBy("year").agg(
-        (F.countDistinct("country_code").cast("long") * F.countDistinct("product")).alias("cells")
-    )
-    return cells.where(F.col("cells") > cfg.max_cells_per_task).limit(1).count() == 0
-
-
-def _fitness_from_spark(
-    exports: DataFrame, country: DataFrame, product: DataFrame, config: Config
-) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """Fitness by lib.fitness (country blocks for big years), joined into the yearly rows."""
-    kept = exports.transform(
-        drop_small_exporters_and_products(
-            config.countries.min_export_value, config.products.min_world_export
-        )
-    )
-    mcp = kept.transform(revealed_comparative_advantage).transform(
-        binary_presence(config.rca.threshold, config.rca.strict)
-    )
-    fitness_c, fitness_p, convergence = fitness_complexity(mcp, config.fitness)
-    columns = ["fitness", "log10_fitness", "fitness_rank"]
-    country = country.drop(*columns).join(fitness_c, ["year", "country_code"], "left")
-    columns = ["complexity", "log10_complexity", "complexity_rank"]
-    product = product.drop(*columns).join(fitness_p, ["year", "product"], "left")
-    return country, product, convergence
-
-
-def _proximity(exports: DataFrame, settings: YearSettings) -> DataFrame:
-    """Product proximity per year: year, product_a, product_b, proximity.
-
-    Only pairs with proximity > 0 (and >= ``min_proximity``) are listed, in BOTH orders
-    ((a, b) and (b, a)), never the diagonal. WHY both: "neighbours of product X" is then a single
-    filter on product_a, with no union in BI tools; the task emits each pair once (a < b) and the
-    mirror row is added by a narrow ``explode``, so the yearly task holds half the rows.
-    """
-    pairs = per_year_tables(
-        exports,
-        lambda year, rows: {"pairs": year_proximity(year, rows, settings)},
-        {"pairs": PROXIMITY_SCHEMA},
-    )["pairs"]
-    both = F.array(
-        F.struct(F.col("product_a").alias("a"), F.col("product_b").alias("b")),
-        F.struct(F.col("product_b").alias("a"), F.col("product_a").alias("b")),
-    )
-    return pairs.select("year", F.explode(both).alias("pair"), "proximity").select(
-        "year",
-        F.col("pair.a").alias("product_a"),
-        F.col("pair.b").alias("product_b"),
-        "proximity",
-    )
-
-
-def _country_year(traded: DataFrame, country: DataFrame, countries: DataFrame) -> DataFrame:
+def _country_year(traded: pa.Table, country: pa.Table, countries: DataFrame) -> pa.Table:
     """Every country that traded in the year (exporter or importer), with its yearly rows."""
-    names = countries.select("country_code", "iso3", "country_name")
-    return (
-        traded.join(country, ["year", "country_code"], "left")
-        .join(F.broadcast(names), "country_code", "left")
-        .select(
-            "year",
-            "country_code",
-            "iso3",
-            "country_name",
-            F.coalesce("export_value", F.lit(0.0)).alias("export_value"),
-            "diversification",
-            "fitness",
-            "log10_fitness",
-            "fitness_rank",
-            "eci",
-            "eci_rank",
-            "coi",
-            "mean_product_complexity",
-        )
+    names = countries.select("country_code", "iso3", "country_name").toPandas()
+    names = names.drop_duplicates("country_code")
+    rows = (
+        traded.to_pandas()
+        .merge(country.to_pandas(), on=["year", "country_code"], how="left")
+        .merge(names, on="country_code", how="left")
     )
+    rows["export_value"] = rows["export_value"].fillna(0.0)
+    schema = spark_schema("country_year")
+    ordered = conformed_frame(rows.sort_values(["year", "country_code"]), schema)
+    return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)
 
 
-def _product_year(product: DataFrame, products: DataFrame, level: str) -> DataFrame:
-    descriptions = product_descriptions(products, level)
-    return product.join(F.broadcast(descriptions), "product", "left").select(
-        "year",
-        "product",
-        "description",
-        "world_export_value",
-        "ubiquity",
-        "complexity",
-        "log10_complexity",
-        "complexity_rank",
-        "pci",
-    )
+def _product_year(product: pa.Table, products: DataFrame, level: str) -> pa.Table:
+    descriptions = product_descriptions(products, level).toPandas()
+    rows = product.to_pandas().merge(descriptions, on="product", how="left")
+    schema = spark_schema("product_year")
+    ordered = conformed_frame(rows.sort_values(["year", "product"]), schema)
+    return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)

@@ -39,19 +39,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from lib.config import EciConfig, ProductSpaceConfig
-from lib.matrices import (
-    active_masks,
-    expand,
-    expand_matrix,
-    grid_frame,
-    per_year_tables,
-    year_matrix,
-)
+from lib.matrices import active_masks, expand, expand_matrix
 from lib.tables import spark_schema
 
 ATLAS = "atlas"
@@ -59,10 +48,6 @@ ZSCORE = "zscore"
 ROW_CHUNK = 512  # proximity rows scanned at a time when listing pairs (bounds index memory)
 
 PROXIMITY_SCHEMA = spark_schema("product_proximity")
-COUNTRY_PRODUCT_SCHEMA = spark_schema(
-    "country_product_year", ["year", "country_code", "product", "density", "cog"]
-)
-COUNTRY_SCHEMA = spark_schema("country_year", ["year", "country_code", "coi"])
 
 
 # --- numpy cores ---------------------------------------------------------------------------
@@ -185,92 +170,3 @@ def _standardise(values: np.ndarray, n_products: int, normalization: str) -> np.
         sd = values.std(ddof=1) if n > 1 else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         return (values - mean) / sd
-
-
-# --- Spark ---------------------------------------------------------------------------------
-
-
-def _rows(mcp: DataFrame) -> DataFrame:
-    return mcp.select(
-        F.col("year").cast("int"),
-        F.col("country_code").cast("int"),
-        F.col("product").cast("string"),
-        F.col("mcp").cast("int"),
-    )
-
-
-def proximity(mcp: DataFrame, cfg: ProductSpaceConfig | None = None) -> DataFrame:
-    """Product proximity per year: year, product_a, product_b, proximity.
-
-    Only pairs with proximity > 0 (and >= ``cfg.min_proximity``) are listed, in BOTH orders
-    ((a, b) and (b, a)), never the diagonal. WHY both: "neighbours of product X" is then a single
-    filter on product_a, with no union in BI tools; the UDF emits each pair once (a < b) and the
-    mirror row is added by a narrow ``explode``, so the per-year task holds half the rows.
-    """
-    min_proximity = (cfg or ProductSpaceConfig()).min_proximity
-
-    def compute(year: int, pdf: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        ym = year_matrix(pdf)
-        a, b, values = proximity_pairs(proximity_matrix(ym.M), min_proximity)
-        return {
-            "pairs": pd.DataFrame(
-                {
-                    "year": year,
-                    "product_a": ym.products[a],
-                    "product_b": ym.products[b],
-                    "proximity": values,
-                }
-            )
-        }
-
-    pairs = per_year_tables(_rows(mcp), compute, {"pairs": PROXIMITY_SCHEMA})["pairs"]
-    both = F.array(
-        F.struct(F.col("product_a").alias("a"), F.col("product_b").alias("b")),
-        F.struct(F.col("product_b").alias("a"), F.col("product_a").alias("b")),
-    )
-    return pairs.select("year", F.explode(both).alias("pair"), "proximity").select(
-        "year",
-        F.col("pair.a").alias("product_a"),
-        F.col("pair.b").alias("product_b"),
-        "proximity",
-    )
-
-
-def density_and_outlook(
-    mcp: DataFrame,
-    pci_df: DataFrame,
-    cfg: ProductSpaceConfig | None = None,
-    eci_cfg: EciConfig | None = None,
-) -> tuple[DataFrame, DataFrame]:
-    """Density and COG per (year, country, product) and COI per (year, country).
-
-    ``pci_df`` (year, product, pci) is the product table of ``lib.eci.economic_complexity`` run
-    with the same ``eci_cfg`` on the same ``mcp``. Returns:
-
-    - country_product: year, country_code, product, density, cog -- over the full grid of the
-      year's countries x products (pairs without exports included: they are the opportunities);
-      NULL for inactive countries or products. cog = 0 where M_cp = 1.
-    - country: year, country_code, coi (NULL for inactive countries).
-    """
-    diagonal = (cfg or ProductSpaceConfig()).proximity_diagonal
-    normalization = (eci_cfg or EciConfig()).normalization
-    rows = _rows(mcp).join(
-        pci_df.select(F.col("year").cast("int"), F.col("product").cast("string"), "pci"),
-        ["year", "product"],
-        "left",
-    )
-
-    def compute(year: int, pdf: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        ym = year_matrix(pdf)
-        pci = pdf.groupby("product")["pci"].first().reindex(ym.products).to_numpy(np.float64)
-        res = density_and_outlook_matrix(ym.M, pci, diagonal, normalization)
-        country = pd.DataFrame({"year": year, "country_code": ym.countries, "coi": res.coi})
-        return {
-            "country_product": grid_frame(ym, year, density=res.density, cog=res.cog),
-            "country": country,
-        }
-
-    tables = per_year_tables(
-        rows, compute, {"country_product": COUNTRY_PRODUCT_SCHEMA, "country": COUNTRY_SCHEMA}
-    )
-    return tables["country_product"], tables["country"]

@@ -1,61 +1,38 @@
 """Revealed comparative advantage (Balassa 1965) and the binary country-product matrix M.
 
-Input is a long DataFrame of exports with columns ``year, country_code, product, export_value``
-(one row per country, product and year with positive exports). Totals come from window
-aggregations over (year, country), (year, product) and (year), so no matrix is ever collected.
+The one implementation of RCA in the project: the yearly indicators (``lib.indicators``), the
+sector RCA of the report (``lib.sectors``) and the location quotients of regional data all call
+these functions on a year's dense exports matrix X (countries x products, 0 where none):
 
     RCA_cp            = (X_cp / X_c) / (X_p / X)
     rca_difference_cp = X_cp / X_c - X_p / X        (the additive variant, IPPR 2014 footnote 11)
     M_cp              = RCA_cp >= threshold          (strict: RCA_cp > threshold, as Stata/Atlas)
+
+A country without exports has RCA 0 everywhere (not NaN), and so has a cell without exports.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
-from pyspark.sql import functions as F
+import numpy as np
 
 
-def revealed_comparative_advantage(exports: DataFrame) -> DataFrame:
-    """Add ``rca`` and ``rca_difference`` (and the totals they come from) to each exports row."""
-    # Windows are built here, not at import: they need an active SparkContext.
-    country_total = F.sum("export_value").over(Window.partitionBy("year", "country_code"))
-    product_total = F.sum("export_value").over(Window.partitionBy("year", "product"))
-    world_total = F.sum("export_value").over(Window.partitionBy("year"))
-    return (
-        exports.withColumn("country_export_value", country_total)
-        .withColumn("world_product_export_value", product_total)
-        .withColumn("world_export_value", world_total)
-        .withColumn("_country_share", F.col("export_value") / F.col("country_export_value"))
-        .withColumn(
-            "_world_share", F.col("world_product_export_value") / F.col("world_export_value")
-        )
-        .withColumn("rca", F.col("_country_share") / F.col("_world_share"))
-        .withColumn("rca_difference", F.col("_country_share") - F.col("_world_share"))
-        .drop("_country_share", "_world_share")
-    )
+def revealed_comparative_advantage(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Balassa RCA and the additive RCA (rca_difference) of an exports matrix X >= 0.
+
+    RCA is 0 where X_cp = 0; rca_difference is then -X_p / X (the country's share is 0)."""
+    X = np.asarray(X, dtype=np.float64)
+    has = X > 0
+    X_c = X.sum(axis=1)[:, None]
+    total = X.sum()
+    share_p = (X.sum(axis=0) / total)[None, :] if total > 0 else np.zeros((1, X.shape[1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        country_share = np.where(has, X / X_c, 0.0)
+        rca = np.where(has, country_share / share_p, 0.0)
+    return rca, country_share - share_p
 
 
-def presence_condition(rca: Column, threshold: float, strict: bool) -> Column:
-    return rca > F.lit(threshold) if strict else rca >= F.lit(threshold)
-
-
-def binary_presence(threshold: float = 1.0, strict: bool = False):
-    """``df.transform(binary_presence(1.0))`` adds ``mcp`` (0/1) from ``rca``."""
-
-    def _transform(df: DataFrame) -> DataFrame:
-        condition = presence_condition(F.col("rca"), threshold, strict)
-        return df.withColumn("mcp", F.when(condition, 1).otherwise(0).cast("int"))
-
-    return _transform
-
-
-def diversification(mcp: DataFrame) -> DataFrame:
-    """Diversity k_c = number of products with M_cp = 1, per year and country (0 included)."""
-    return mcp.groupBy("year", "country_code").agg(
-        F.sum("mcp").cast("int").alias("diversification")
-    )
-
-
-def ubiquity(mcp: DataFrame) -> DataFrame:
-    """Ubiquity k_p = number of countries with M_cp = 1, per year and product (0 included)."""
-    return mcp.groupBy("year", "product").agg(F.sum("mcp").cast("int").alias("ubiquity"))
+def binary_presence(rca: np.ndarray, threshold: float = 1.0, strict: bool = False) -> np.ndarray:
+    """M (0.0 / 1.0): RCA >= threshold, or > threshold with ``strict``; never where RCA is 0."""
+    rca = np.asarray(rca)
+    present = rca > threshold if strict else rca >= threshold
+    return ((rca > 0) & present).astype(np.float64)

@@ -23,13 +23,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from lib.config import CONF_DIR, ProductsConfig, RcaConfig
 from lib.exports import exclude_erratic_items
-from lib.rca import presence_condition, revealed_comparative_advantage
+from lib.rca import binary_presence, revealed_comparative_advantage
 
 SECTORS_DIR = CONF_DIR / "sectors"
 BUILTIN_SCHEMES = ("goods15", "hs_sections")
@@ -167,38 +169,70 @@ def sector_exports(flows: DataFrame, mapping: SectorMapping, products: ProductsC
     )
 
 
+SECTOR_RCA_SCHEMA = T.StructType(
+    [
+        T.StructField("year", T.IntegerType()),
+        T.StructField("country_code", T.IntegerType()),
+        T.StructField("sector_scheme", T.StringType()),
+        T.StructField("sector", T.StringType()),
+        T.StructField("sector_kind", T.StringType()),
+        T.StructField("export_value", T.DoubleType()),
+        T.StructField("country_export_value", T.DoubleType()),
+        T.StructField("share", T.DoubleType()),
+        T.StructField("world_share", T.DoubleType()),
+        T.StructField("rca", T.DoubleType()),
+        T.StructField("has_advantage", T.BooleanType()),
+    ]
+)
+
+
 def sector_rca(exports: DataFrame, scheme: str, rca: RcaConfig) -> DataFrame:
     """(year, country_code, sector, export_value[, sector_kind]) -> the ``sector_year`` rows.
 
     Every sector present in a year gets a row for every exporting country of that year (zero
-    exports -> share 0, RCA 0), so trends and comparisons need no gap filling downstream.
+    exports -> share 0, RCA 0), so trends and comparisons need no gap filling downstream. The
+    RCA is ``lib.rca``'s, on each year's country x sector matrix (a small one: one task a year).
     """
     if "sector_kind" not in exports.columns:
         exports = exports.withColumn("sector_kind", F.lit("goods"))
-    grid = (
-        exports.select("year", "country_code")
-        .distinct()
-        .join(exports.select("year", "sector", "sector_kind").distinct(), "year")
+    columns = ["year", "country_code", "sector", "sector_kind", "export_value"]
+
+    def one_year(rows: pd.DataFrame) -> pd.DataFrame:
+        return year_sector_rca(rows, scheme, rca.threshold, rca.strict)
+
+    return exports.select(*columns).groupBy("year").applyInPandas(one_year, SECTOR_RCA_SCHEMA)
+
+
+def year_sector_rca(
+    rows: pd.DataFrame, scheme: str, threshold: float, strict: bool
+) -> pd.DataFrame:
+    """One year's sector rows (year, country_code, sector, sector_kind, export_value) -> the
+    ``sector_year`` rows of every exporting country x every sector of the year."""
+    X = rows.pivot_table(
+        index="country_code", columns="sector", values="export_value", aggfunc="sum", fill_value=0.0
     )
-    full = grid.join(
-        exports.select("year", "country_code", "sector", "export_value"),
-        ["year", "country_code", "sector"],
-        "left",
-    ).fillna({"export_value": 0.0})
-    with_rca = revealed_comparative_advantage(full.withColumnRenamed("sector", "product"))
-    return with_rca.select(
-        "year",
-        "country_code",
-        F.lit(scheme).alias("sector_scheme"),
-        F.col("product").alias("sector"),
-        "sector_kind",
-        "export_value",
-        "country_export_value",
-        (F.col("export_value") / F.col("country_export_value")).alias("share"),
-        (F.col("world_product_export_value") / F.col("world_export_value")).alias("world_share"),
-        "rca",
-        (
-            presence_condition(F.col("rca"), rca.threshold, rca.strict)
-            & (F.col("product") != UNMAPPED)
-        ).alias("has_advantage"),
+    kinds = rows.drop_duplicates("sector").set_index("sector")["sector_kind"]
+    values = X.to_numpy(dtype=np.float64)
+    rca_values, _ = revealed_comparative_advantage(values)
+    present = binary_presence(rca_values, threshold, strict) > 0
+    country_total = values.sum(axis=1)[:, None]
+    world_share = values.sum(axis=0) / values.sum()
+    n_c, n_s = values.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(country_total > 0, values / country_total, 0.0)
+    sectors = np.tile(X.columns.to_numpy(dtype=object), n_c)
+    return pd.DataFrame(
+        {
+            "year": int(rows["year"].iloc[0]),
+            "country_code": np.repeat(X.index.to_numpy(dtype=np.int64), n_s),
+            "sector_scheme": scheme,
+            "sector": sectors,
+            "sector_kind": kinds.reindex(sectors).to_numpy(),
+            "export_value": values.reshape(-1),
+            "country_export_value": np.repeat(country_total[:, 0], n_s),
+            "share": share.reshape(-1),
+            "world_share": np.tile(world_share, n_c),
+            "rca": rca_values.reshape(-1),
+            "has_advantage": present.reshape(-1) & (sectors != UNMAPPED),
+        }
     )

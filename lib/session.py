@@ -49,6 +49,41 @@ DELTA_CONF = {
 }
 
 
+# Session settings a client may set on a running server (Spark Connect): the others (jars,
+# extensions, catalog) belong to the server's own configuration.
+RUNTIME_CONF = (
+    "spark.sql.session.timeZone",
+    "spark.databricks.delta.snapshotPartitions",
+    "spark.sql.shuffle.partitions",
+)
+
+
+def remote_url() -> str | None:
+    """The Spark Connect endpoint to use, if any: ``SPARK_REMOTE`` (set by ``spark-submit
+    --remote`` and by Databricks Connect) or ``ECX_SPARK_REMOTE``."""
+    return os.environ.get("ECX_SPARK_REMOTE") or os.environ.get("SPARK_REMOTE") or None
+
+
+def ship_code(spark: SparkSession) -> None:
+    """Send this project's ``lib`` package to a Spark Connect server's Python workers (the
+    yearly tasks import it), as a zip artifact: Connect's public way to ship code
+    (``SparkSession.addArtifacts(..., pyfile=True)``)."""
+    import tempfile
+    import zipfile
+
+    package = Path(__file__).resolve().parent
+    if not package.is_dir():  # imported from a zip already (e.g. --py-files): send that zip
+        spark.addArtifacts(str(package).partition(".zip")[0] + ".zip", pyfile=True)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ecx-code-"))
+    archive = folder / "ecx_lib.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                zf.write(path, path.relative_to(package.parent).as_posix())
+    spark.addArtifacts(str(archive), pyfile=True)
+
+
 def build_session(
     app_name: str = "ecomplexity",
     master: str | None = None,
@@ -56,11 +91,24 @@ def build_session(
 ) -> SparkSession:
     """Return the active session, or build one with Delta configured.
 
-    ``master`` is only used when no session exists and Spark was not launched by spark-submit.
+    With a Spark Connect endpoint (``remote_url``) the session is a Connect client: the server
+    must have Delta's jars and extensions (README, "Spark Connect"); only runtime settings are
+    sent. ``master`` is only used when no session exists and Spark was not launched by
+    spark-submit.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    conf = {**DELTA_CONF, **(extra_conf or {})}
+    remote = remote_url()
+    if remote is not None:
+        builder = SparkSession.builder.remote(remote).appName(app_name)
+        for key, value in conf.items():
+            if key in RUNTIME_CONF:
+                builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+        ship_code(spark)
+        return spark
     builder = SparkSession.builder.appName(app_name)
     # Under spark-submit the JVM already runs (with its jars) and hands the driver a gateway port.
     if "PYSPARK_GATEWAY_PORT" not in os.environ:
@@ -68,8 +116,8 @@ def build_session(
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         # Python workers must use this interpreter (it has numpy, pandas and pyarrow).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    for key, value in {**DELTA_CONF, **(extra_conf or {})}.items():
+    # Spark's own log level for the session's lifetime (no SparkContext call needed).
+    builder = builder.config("spark.log.level", os.environ.get("ECX_SPARK_LOG_LEVEL", "WARN"))
+    for key, value in conf.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
+    return builder.getOrCreate()

@@ -260,7 +260,6 @@ TABLES: dict[str, Table] = {
                 YEAR,
                 _c("iterations", "int", "Updates made from F = Q = 1", False),
                 _c("final_change", "double", "max |change| of F and Q at the last update"),
-                _c("execution", "string", "per_year or country_blocks"),
             ),
             {"year_range": YEAR_RANGE},
         ),

@@ -8,22 +8,22 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from lib import __version__
+from lib.code_version import code_fingerprint
 from lib.config import Config, parse_years
 from lib.ingest import (
+    INGEST_FILES,
     UNSORTED_PARTITION_WRITES,
     IngestReport,
     check_flow_headers,
     ingest_release,
     ingested_fingerprints,
-    session_conf,
 )
 from lib.io import catalog, delta, delta_arrow
 from lib.io.baci import BaciRelease, discover_release
-from lib.maintenance import set_retention_defaults
+from lib.maintenance import retention_defaults_conf
 from lib.pipeline import IndicatorTables, compute_indicators
 from lib.run_log import RunRecord
 from lib.tables import spark_schema
@@ -61,13 +61,15 @@ def stage(run: RunRecord, name: str):
         run.stage_seconds[name] = round(time.perf_counter() - start, 3)
 
 
-def set_commit_metadata(spark: SparkSession, run: RunRecord) -> None:
-    """Stamp every Delta commit of this run (also OPTIMIZE) with the run id; the tables it
-    writes get the configured retention (lib.maintenance)."""
-    spark.conf.set(
-        "spark.databricks.delta.commitInfo.userMetadata", delta.commit_metadata(run.run_id)
-    )
-    set_retention_defaults(spark, run.config.output)
+@contextmanager
+def job_settings(spark: SparkSession, run: RunRecord):
+    """For the duration of a job: every Delta commit (OPTIMIZE too) is stamped with the run
+    id, and the tables it creates get the configured retention (``lib.maintenance``). Put back
+    afterwards, so a job run from a user's session leaves that session's settings alone."""
+    conf = {delta.COMMIT_METADATA_CONF: delta.commit_metadata(run.run_id)}
+    conf.update(retention_defaults_conf(run.config.output))
+    with delta.session_conf(spark, conf):
+        yield
 
 
 def run_ingest(
@@ -81,6 +83,7 @@ def run_ingest(
     warehouse = config.output.warehouse
     run.source, run.baci_release = release.location, release.release
     run.years = release.years
+    _one_release(spark, warehouse, release.release, replace=not incremental)
     with stage(run, "ingest"):
         report = ingest_release(
             spark,
@@ -99,6 +102,39 @@ def run_ingest(
         run.row_counts[f"ingest.quarantined.{reason}"] = n
     catalog.register_tables(spark, config.output)
     return report
+
+
+# Tables holding rows of one BACI release (column ``release``).
+RELEASE_TABLES = (INGEST_FILES, delta.FLOWS, delta.QUARANTINE)
+
+
+def _one_release(spark: SparkSession, warehouse: str, release: str, replace: bool) -> None:
+    """A warehouse holds the flows of one BACI release: code lists change between releases
+    (Italy is 381 in V202201, 380 in V202301), so years of two releases cannot be compared.
+    Another release already there is refused, or (``replace``, i.e. --full-refresh) its rows
+    are deleted before the new release is ingested."""
+    if not delta.table_exists(spark, warehouse, INGEST_FILES):
+        return
+    ingest_files = delta.read_table(spark, warehouse, INGEST_FILES)
+    found = sorted(r["release"] for r in ingest_files.select("release").distinct().collect())
+    others = [r for r in found if r != release]
+    if not others:
+        return
+    if not replace:
+        raise SystemExit(
+            f"The warehouse {warehouse} holds BACI release {', '.join(others)}, not {release}: "
+            "releases use different country codes, so they are not mixed. Run with "
+            f"--full-refresh to replace the warehouse's flows with {release}, or give another "
+            "--warehouse."
+        )
+    for name in RELEASE_TABLES:
+        if delta.table_exists(spark, warehouse, name):
+            path = delta.table_path(warehouse, name)
+            spark.sql(f"DELETE FROM delta.`{path}` WHERE release <> '{_sql_text(release)}'")
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
 INDICATOR_TABLES = (
@@ -147,15 +183,10 @@ def run_indicators(
     run.row_counts["indicators.years_unchanged"] = len(years) - len(todo)
     if not todo:
         return years
-    countries = delta.read_table(spark, warehouse, delta.COUNTRIES)
-    products = delta.read_table(spark, warehouse, delta.PRODUCTS)
-
     with stage(run, "indicators"):
-        tables = compute_indicators(
-            flows, countries, products, config, todo, run.input_versions[delta.FLOWS]
-        )
+        tables = compute_indicators(spark, config, todo, run.input_versions[delta.FLOWS])
         try:
-            _write_indicator_tables(tables, warehouse, run, todo)
+            _write_indicator_tables(spark, tables, warehouse, run, todo)
         finally:
             tables.release()
         state = [(y, keys[y], settings, run.run_id) for y in todo]
@@ -171,9 +202,10 @@ def run_indicators(
 
 
 def settings_key(config: Config) -> str:
-    """Changes with the code version and every option the indicators depend on."""
+    """Changes with the code that computes the indicators (``lib.code_version``) and every
+    option they depend on."""
     options = {section: config.to_dict()[section] for section in INDICATOR_SECTIONS}
-    text = __version__ + json.dumps(options, sort_keys=True, default=list)
+    text = code_fingerprint() + json.dumps(options, sort_keys=True, default=list)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -209,57 +241,43 @@ def stale_years(
 
 
 def _write_indicator_tables(
-    tables: IndicatorTables, warehouse: str, run: RunRecord, years: list[int]
+    spark: SparkSession, tables: IndicatorTables, warehouse: str, run: RunRecord, years: list[int]
 ) -> None:
-    """Replace the years in every output table, one commit per table. The first write runs the
-    yearly tasks; with the arrow writer they have then also written the files of the grid and
-    proximity tables, which are committed here in their turn."""
-    outputs: dict[str, DataFrame | None] = {
+    """Replace the years in every output table, one commit per table: the files the yearly
+    tasks wrote are committed (arrow writer), the other tables written by Spark's writer."""
+    predicate = delta.year_predicate(years)
+    small = {
         delta.COUNTRY_YEAR: tables.country_year,
         delta.PRODUCT_YEAR: tables.product_year,
-        delta.COUNTRY_PRODUCT_YEAR: tables.country_product_year,
-        delta.PRODUCT_PROXIMITY: tables.product_proximity,
         delta.FITNESS_CONVERGENCE: tables.fitness_convergence,
     }
-    predicate = delta.year_predicate(years)
-    for name, df in outputs.items():
-        if name in tables.task_written:
-            _commit_task_files(tables.written_files, warehouse, name, run, years)
-            continue
+    for name, rows in small.items():
+        delta.write_table(
+            spark.createDataFrame(rows), warehouse, name, run.run_id, replace_where=predicate
+        )
+        run.row_counts[f"indicators.{name}"] = rows.num_rows
+    for name, adds in tables.written_files.items():
+        delta_arrow.commit_files(
+            delta.table_path(warehouse, name),
+            adds,
+            {"year": years},
+            delta.commit_metadata(run.run_id),
+        )
+        rows = sum(json.loads(add["add"]["stats"])["numRecords"] for add in adds)
+        run.row_counts[f"indicators.{name}"] = rows
+    large = {
+        delta.COUNTRY_PRODUCT_YEAR: tables.country_product_year,
+        delta.PRODUCT_PROXIMITY: tables.product_proximity,
+    }
+    for name, df in large.items():
         if df is None:
             continue
-        partition = (
-            ["year"] if name in (delta.COUNTRY_PRODUCT_YEAR, delta.PRODUCT_PROXIMITY) else []
-        )
-        with session_conf(df.sparkSession, UNSORTED_PARTITION_WRITES):
-            delta.write_table(
-                df, warehouse, name, run.run_id, replace_where=predicate, partition_by=partition
-            )
-        run.row_counts[f"indicators.{name}"] = _rows_written(df.sparkSession, warehouse, name)
-
-
-def _commit_task_files(
-    files: DataFrame, warehouse: str, name: str, run: RunRecord, years: list[int]
-) -> None:
-    """Commit the files the yearly tasks wrote for table ``name``, replacing the years."""
-    adds = [json.loads(r["add"]) for r in files.where(F.col("table") == name).collect()]
-    delta_arrow.commit_files(
-        files.sparkSession,
-        delta.table_path(warehouse, name),
-        adds,
-        {"year": years},
-        delta.commit_metadata(run.run_id),
-    )
-    rows = sum(json.loads(add["add"]["stats"])["numRecords"] for add in adds)
-    run.row_counts[f"indicators.{name}"] = rows
-
-
-def _rows_written(spark: SparkSession, warehouse: str, name: str) -> int:
-    """Rows of the table's last commit, from its metrics (no scan of the table)."""
-    from delta.tables import DeltaTable
-
-    last = DeltaTable.forPath(spark, delta.table_path(warehouse, name)).history(1).first()
-    return int((last["operationMetrics"] or {}).get("numOutputRows", 0))
+        with delta.session_conf(spark, UNSORTED_PARTITION_WRITES):
+            delta.write_table(df, warehouse, name, run.run_id, replace_where=predicate)
+        metrics = (delta.last_commit(spark, delta.table_path(warehouse, name)) or {}).get(
+            "operationMetrics"
+        ) or {}
+        run.row_counts[f"indicators.{name}"] = int(metrics.get("numOutputRows", 0))
 
 
 def top_table(spark: SparkSession, warehouse: str, column: str, year: int, n: int = 10) -> str:

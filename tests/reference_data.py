@@ -1,4 +1,4 @@
-"""The real reference datasets of ../shared as the pipeline's inputs (used by several tests).
+"""The real reference datasets as the pipeline's inputs, run through the production yearly core.
 
 - the Growth Lab's py-ecomplexity / Stata fixture (``cid_py_ecomplexity``): a trade sample with
   Stata's ECI, PCI, COI, density and COG;
@@ -6,21 +6,24 @@
   stored M and Fitness.
 
 Countries are mapped to integer codes (sorted names -> 0, 1, ...), as BACI codes are integers.
+``yearly_core`` runs exactly what the job's yearly task runs (``lib.indicators``), so the
+reference tests check the code production runs, not a test-only wrapper.
 """
 
 from __future__ import annotations
 
-import pandas as pd
-from pyspark.sql import DataFrame, SparkSession
+from dataclasses import dataclass
 
-from lib.rca import binary_presence, revealed_comparative_advantage
+import pandas as pd
+
+from lib.indicators import YearSettings, grid_rows, summary_tables, year_indicators
 from tests.conftest import shared_path
 
 CID_DIR = ("data", "real", "cid_py_ecomplexity")
 R_DIR = ("data", "real", "economiccomplexity_r")
 
 
-def _exports(spark, year, countries: pd.Series, products: pd.Series, values: pd.Series):
+def _exports(year, countries: pd.Series, products: pd.Series, values: pd.Series):
     codes = {c: i for i, c in enumerate(sorted(countries.unique()))}
     frame = pd.DataFrame(
         {
@@ -30,13 +33,36 @@ def _exports(spark, year, countries: pd.Series, products: pd.Series, values: pd.
             "export_value": values.astype(float),
         }
     )
-    return spark.createDataFrame(frame), codes
+    return frame, codes
 
 
-def presence(exports: DataFrame) -> DataFrame:
-    """RCA and M (RCA >= 1, the peer tools' convention) by lib.rca."""
-    return exports.transform(revealed_comparative_advantage).transform(
-        binary_presence(1.0, strict=False)
+@dataclass
+class CoreOutput:
+    """The yearly core's rows of every year, concatenated: per country, per product, the
+    country x product grid (RCA, M, density, COG) and the convergence rows."""
+
+    country: pd.DataFrame
+    product: pd.DataFrame
+    grid: pd.DataFrame
+    convergence: pd.DataFrame
+
+
+def yearly_core(exports: pd.DataFrame, **settings) -> CoreOutput:
+    """Run the job's yearly core (``lib.indicators``) on every year of ``exports`` (year,
+    country_code, product, export_value) with the given ``YearSettings`` fields."""
+    year_settings = YearSettings(**settings)
+    parts: dict[str, list[pd.DataFrame]] = {
+        k: [] for k in ("country", "product", "grid", "convergence")
+    }
+    for year, rows in exports.groupby("year", sort=True):
+        ind = year_indicators(int(year), rows.reset_index(drop=True), year_settings)
+        tables = summary_tables(ind, year_settings)
+        for name in ("country", "product", "convergence"):
+            if name in tables:
+                parts[name].append(tables[name])
+        parts["grid"].append(grid_rows(ind))
+    return CoreOutput(
+        **{k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in parts.items()}
     )
 
 
@@ -44,21 +70,17 @@ def stata_fixture_trade() -> pd.DataFrame:
     return pd.read_csv(shared_path(*CID_DIR, "trade_data_sample.csv"), dtype={"hs92": str})
 
 
-def stata_fixture_exports(spark: SparkSession) -> tuple[DataFrame, dict[str, int]]:
+def stata_fixture_exports() -> tuple[pd.DataFrame, dict[str, int]]:
     """The Stata fixture's trade sample as exports rows, and the country codes used."""
     trade = stata_fixture_trade()
     return _exports(
-        spark,
-        trade["year"].astype("int32"),
-        trade["origin"],
-        trade["hs92"],
-        trade["export_val"],
+        trade["year"].astype("int32"), trade["origin"], trade["hs92"], trade["export_val"]
     )
 
 
-def r_package_exports(spark: SparkSession) -> tuple[DataFrame, dict[str, int]]:
+def r_package_exports() -> tuple[pd.DataFrame, dict[str, int]]:
     """The R package's world trade (average 1998-2000) as exports rows of year 2000."""
     trade = pd.read_csv(
         shared_path(*R_DIR, "world_trade_avg_1998_to_2000.csv"), dtype={"product": str}
     )
-    return _exports(spark, 2000, trade["country"], trade["product"], trade["value"])
+    return _exports(2000, trade["country"], trade["product"], trade["value"])

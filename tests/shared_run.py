@@ -52,8 +52,9 @@ def make_release(root: Path) -> Path:
     return release
 
 
-# Session settings a job sets (lib.workflow.set_commit_metadata); tests put them back so that
-# later tests on the shared session do not inherit them.
+# Session settings a job sets for its own writes (lib.workflow.job_settings); it must put them
+# back, so that a user's notebook session (and later tests on the shared session) does not
+# inherit them.
 SESSION_KEYS = (
     "spark.databricks.delta.properties.defaults.logRetentionDuration",
     "spark.databricks.delta.properties.defaults.deletedFileRetentionDuration",
@@ -77,14 +78,12 @@ def run_fitness_job(spark, *args: str) -> str:
     """``./spark-submit.sh jobs/fitness.py ARGS``, run in this process on the local test session
     (the job's closing ``spark.stop()`` is skipped). Returns the id of the run it logged."""
     saved = session_settings(spark)
-    try:
-        with (
-            mock.patch.object(sys, "argv", ["fitness.py", *args]),
-            mock.patch.object(SparkSession, "stop", lambda self: None),
-        ):
-            runpy.run_path(str(PROJECT_ROOT / "jobs" / "fitness.py"), run_name="__main__")
-    finally:
-        restore(spark, saved)
+    with (
+        mock.patch.object(sys, "argv", ["fitness.py", *args]),
+        mock.patch.object(SparkSession, "stop", lambda self: None),
+    ):
+        runpy.run_path(str(PROJECT_ROOT / "jobs" / "fitness.py"), run_name="__main__")
+    assert session_settings(spark) == saved, "the job left its session settings behind"
     warehouse = args[args.index("--warehouse") + 1]
     runs = read_deltalake(delta.table_path(warehouse, delta.RUN_LOG)).to_pylist()
     return max(runs, key=lambda r: r["started_at"])["run_id"]

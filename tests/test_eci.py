@@ -10,21 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pyspark.sql import functions as F
 
-from lib.config import EciConfig
-from lib.eci import eci_pci_matrix, economic_complexity
+from lib.eci import eci_pci_matrix
 from lib.matrices import year_matrix
 from tests.conftest import shared_path
-from tests.reference_data import CID_DIR, R_DIR, presence, stata_fixture_exports
-
-MCP_DDL = "year int, country_code int, product string, mcp int"
+from tests.reference_data import CID_DIR, R_DIR, stata_fixture_exports, yearly_core
 
 
-def stata_fixture_mcp(spark):
-    """Trade sample -> exports (origin mapped to ints) -> lib.rca RCA and M (RCA >= 1)."""
-    exports, codes = stata_fixture_exports(spark)
-    return presence(exports), codes
+def stata_fixture_core():
+    """Trade sample -> exports (origin mapped to ints) -> the job's yearly core (M: RCA >= 1)."""
+    exports, codes = stata_fixture_exports()
+    return yearly_core(exports, normalization="atlas"), codes
 
 
 def stata_style_eci(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,12 +86,11 @@ def test_degenerate_years_are_null():
     assert np.isnan(eci_pci_matrix(np.zeros((3, 3))).pci).all()
 
 
-def test_stata_ground_truth_via_spark(spark):
-    mcp, codes = stata_fixture_mcp(spark)
-    country, product = economic_complexity(mcp, EciConfig(normalization="atlas"))
+def test_stata_ground_truth():
+    core, codes = stata_fixture_core()
     inverse = {i: c for c, i in codes.items()}
 
-    got_c = country.toPandas()
+    got_c = core.country.copy()
     got_c["origin"] = got_c["country_code"].map(inverse)
     ref_c = pd.read_csv(shared_path(*CID_DIR, "stata_ground_truth_country.csv"))
     merged = ref_c.merge(got_c, on=["year", "origin"], suffixes=("_stata", ""), validate="1:1")
@@ -107,7 +102,7 @@ def test_stata_ground_truth_via_spark(spark):
     top = merged.sort_values(["year", "eci"], ascending=[True, False]).groupby("year").head(1)
     assert (top["eci_rank"] == 1).all()
 
-    got_p = product.toPandas().rename(columns={"product": "hs92"})
+    got_p = core.product.rename(columns={"product": "hs92"})
     ref_p = pd.read_csv(
         shared_path(*CID_DIR, "stata_ground_truth_product.csv"), dtype={"hs92": str}
     )
@@ -117,37 +112,26 @@ def test_stata_ground_truth_via_spark(spark):
     assert d_pci < 1e-6, f"PCI vs Stata: {d_pci:.3g} (atol 1e-6)"
 
     # Diversity / ubiquity of our M equal Stata's (exact).
-    div = mcp.groupBy("year", "country_code").agg(F.sum("mcp").alias("d")).toPandas()
-    div["origin"] = div["country_code"].map(inverse)
-    check = ref_c.merge(div, on=["year", "origin"])
-    assert (check["diversity"] == check["d"]).all()
+    check = ref_c.merge(merged[["year", "origin", "diversification"]], on=["year", "origin"])
+    assert (check["diversity"] == check["diversification"]).all()
 
 
-def test_zero_diversity_and_zero_ubiquity(spark):
+def test_zero_diversity_and_zero_ubiquity():
     rng = np.random.default_rng(4)
-    M = (rng.random((9, 14)) < 0.35).astype(int)
+    M = (rng.random((9, 14)) < 0.35).astype(float)
     M[M.sum(1) == 0, 0] = 1
     M[0, M.sum(0) == 0] = 1
-    base = [(100 + c, f"p{p:02d}", int(M[c, p])) for c in range(9) for p in range(14)]
-    extra = [(999, f"p{p:02d}", 0) for p in range(5)]  # zero diversity
-    extra += [(100 + c, "zz", 0) for c in range(3)]  # zero ubiquity
-    # An island: country 998's only product "yy" is nobody else's (a second graph component).
-    extra += [(998, "yy", 1), (998, "p00", 0), (101, "yy", 0)]
-    rows = [(2010, *r) for r in base + extra] + [(2011, *r) for r in base]
-    mcp = spark.createDataFrame(rows, MCP_DDL)
+    # Row 9: zero diversity; column 14: zero ubiquity; an island: country 10's only product
+    # (column 15) is nobody else's (a second graph component).
+    big = np.zeros((11, 16))
+    big[:9, :14] = M
+    big[10, 15] = 1
     for normalization in ("atlas", "zscore"):
-        country, product = economic_complexity(mcp, EciConfig(normalization=normalization))
-        c = country.toPandas().set_index(["year", "country_code"]).sort_index()
-        p = product.toPandas().set_index(["year", "product"]).sort_index()
-        assert c.loc[(2010, 999)].isna().all(), "zero-diversity country: NULL eci, rank, mean"
-        assert np.isnan(p.loc[(2010, "zz"), "pci"]), "zero-ubiquity product: NULL pci"
-        assert c.loc[(2010, 998)].isna().all(), "country outside the main component: NULL"
-        assert np.isnan(p.loc[(2010, "yy"), "pci"]), "product outside the main component: NULL"
-        with_extra = c.loc[2010].drop([998, 999])
-        without = c.loc[2011]
+        res = eci_pci_matrix(big, normalization)
+        main = eci_pci_matrix(M, normalization)
+        assert np.isnan(res.eci[9]) and np.isnan(res.mean_product_complexity[9])
+        assert np.isnan(res.pci[14]), "zero-ubiquity product: NULL pci"
+        assert np.isnan(res.eci[10]) and np.isnan(res.pci[15]), "outside the main component"
         # The rest equals the year computed without them (atol 1e-12).
-        assert np.max(np.abs(with_extra["eci"] - without["eci"])) < 1e-12
-        assert (with_extra["eci_rank"] == without["eci_rank"]).all()
-        d_pci = np.abs(p.loc[2010].drop(["yy", "zz"])["pci"] - p.loc[2011]["pci"])
-        assert d_pci.max() < 1e-12
-        assert with_extra["eci"].notna().all()
+        assert np.max(np.abs(res.eci[:9] - main.eci)) < 1e-12
+        assert np.max(np.abs(res.pci[:14] - main.pci)) < 1e-12

@@ -9,6 +9,7 @@ import pytest
 
 from lib.config import load_config
 from lib.exports import exports_for_indicators, year_exports_from_files
+from lib.indicators import YearSettings, year_presence
 
 FLOWS = "year int, exporter int, importer int, product string, value double"
 ROWS = [
@@ -24,10 +25,18 @@ ROWS = [
 
 
 def exports(spark, *overrides):
+    """(all exports, those the yearly core keeps after the thresholds), as dicts."""
     config = load_config(overrides=list(overrides))
-    all_exports, kept = exports_for_indicators(spark.createDataFrame(ROWS, FLOWS), config)
-    as_dict = lambda df: {(r.year, r.country_code, r.product): r.export_value for r in df.collect()}  # noqa: E731
-    return as_dict(all_exports), as_dict(kept)
+    rows = exports_for_indicators(spark.createDataFrame(ROWS, FLOWS), config).toPandas()
+    all_exports = {(r.year, r.country_code, r.product): r.export_value for r in rows.itertuples()}
+    settings = YearSettings.from_config(config)
+    kept = {}
+    for year, group in rows.groupby("year"):
+        yp = year_presence(group, settings)
+        countries, products = yp.codes
+        for c, p in zip(*yp.X.nonzero(), strict=True):
+            kept[(year, int(countries[c]), products[p])] = float(yp.X[c, p])
+    return all_exports, kept
 
 
 def test_default_hs4_without_erratic_items(spark):

@@ -1,8 +1,8 @@
-"""Fitness and Complexity: numpy core, block algorithm, Spark paths, and the R package reference.
+"""Fitness and Complexity: numpy core, the driver loop, and the R package reference through the
+job's yearly core.
 
 Tolerances: 1e-9 relative against the R package's stored vectors (its own code reproduces them to
-1e-14) and between the two execution paths (they differ only in summation order); 1e-12 relative
-against the independent implementation below; exact equality for M.
+1e-14); 1e-12 relative against the independent implementation below; exact equality for M.
 """
 
 from __future__ import annotations
@@ -13,20 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from pyspark.sql import functions as F
 
-from lib.config import FitnessConfig
-from lib.fitness import (
-    fitness_complexity,
-    fitness_complexity_blocks,
-    fitness_complexity_matrix,
-    iterate_fitness,
-)
+from lib.fitness import fitness_complexity_matrix, iterate_fitness
 from tests.conftest import shared_path
-from tests.reference_data import R_DIR, presence, r_package_exports
-
-MCP_DDL = "year int, country_code int, product string, mcp int"
-
+from tests.reference_data import R_DIR, r_package_exports, yearly_core
 
 # --- an independent, deliberately plain implementation (loops, no shared code) --------------
 
@@ -82,28 +72,24 @@ def test_tolerance_rule_and_empty_matrix():
     assert none.iterations == 0 and np.isnan(none.fitness).all() and np.isnan(none.final_change)
 
 
-@pytest.mark.parametrize("inactive", [False, True])
-def test_driver_stops_at_the_last_finite_iterate(inactive):
-    """An update with a zero, infinite or NaN entry is not taken: that key stops with the
-    iterate before it (with and without inactive entries, which take another code path)."""
-    ac = np.array([True, True, not inactive])
-    ap = np.array([True, not inactive, True, True])
+def test_driver_stops_at_the_last_finite_iterate():
+    """An update with a zero, infinite or NaN entry is not taken: the iteration stops with the
+    iterate before it."""
     for stop, bad in ((3, 0.0), (4, np.inf), (5, np.nan)):
         calls = []
 
-        def partials(vectors, stop=stop, bad=bad, calls=calls):
+        def products(F_vec, Q_vec, stop=stop, bad=bad, calls=calls):
             calls.append(len(calls) + 1)
-            f_tilde = np.where(ac, np.arange(1.0, 4.0) * len(calls), np.nan)
+            f_tilde = np.arange(1.0, 4.0) * len(calls)
             if len(calls) == stop:  # only this step's update is unusable
                 f_tilde[0] = bad
-            return {0: (f_tilde, np.where(ap, np.arange(1.0, 5.0), np.nan))}
+            return f_tilde, np.arange(1.0, 5.0)
 
-        res = iterate_fitness({0: (ac, ap)}, partials, 10, 0.0)[0]
-        assert calls == list(range(1, stop + 1))  # the key stopped at the bad step
-        assert res.iterations == stop - 1
-        assert np.array_equal(np.isnan(res.fitness), ~ac)
-        kept = np.arange(1.0, 4.0)[ac]  # F~ of step stop - 1 (proportional), normalised
-        np.testing.assert_allclose(res.fitness[ac], kept / kept.mean(), rtol=1e-15)
+        F_vec, Q_vec, iterations, _ = iterate_fitness(products, (3, 4), 10, 0.0)
+        assert calls == list(range(1, stop + 1))  # stopped at the bad step
+        assert iterations == stop - 1
+        kept = np.arange(1.0, 4.0)  # F~ of step stop - 1 (proportional), normalised
+        np.testing.assert_allclose(F_vec, kept / kept.mean(), rtol=1e-15)
 
 
 # --- properties (hypothesis) ---------------------------------------------------------------
@@ -138,63 +124,33 @@ def test_core_invariants(M, steps, seed):
     assert_close(perm.complexity, res.complexity[cp], 1e-9, "permuted complexity (rtol 1e-9)")
 
 
-@settings(max_examples=50, deadline=None)
-@given(
-    M=sparse_matrices(),
-    steps=st.integers(1, 40),
-    block_size=st.integers(1, 5),
-    tolerance=st.sampled_from([0.0, 1e-3, 1e-8]),
-)
-def test_block_algorithm_equals_whole_matrix_core(M, steps, block_size, tolerance):
-    dense = fitness_complexity_matrix(M, steps, tolerance)
-    blocks = fitness_complexity_blocks(M, steps, tolerance, block_size)
-    assert blocks.iterations == dense.iterations
-    assert_close(blocks.fitness, dense.fitness, 1e-9, "blocks vs core fitness (rtol 1e-9)")
-    assert_close(blocks.complexity, dense.complexity, 1e-9, "blocks vs core complexity (rtol 1e-9)")
-
-
-# --- Spark ---------------------------------------------------------------------------------
+# --- the R package's real data, through the job's yearly core ------------------------------
 
 
 @pytest.fixture(scope="module")
-def r_package_mcp(spark):
-    """The R package's trade data as one fake year, RCA and M computed by lib.rca in Spark."""
-    exports, codes = r_package_exports(spark)
-    mcp = (
-        presence(exports)
-        .select("year", "country_code", "product", "export_value", "rca", "mcp")
-        .cache()
-    )
-    yield mcp, codes
-    mcp.unpersist()
+def r_package_core():
+    """The R package's trade data as one year, run through lib.indicators (19 Fitness steps,
+    the package's "20 iterations"; M = RCA >= 1 as the package)."""
+    exports, codes = r_package_exports()
+    return yearly_core(exports, max_iterations=19, tolerance=0.0), codes
 
 
-def _country_series(df, year, codes=None):
-    pdf = df.filter(F.col("year") == year).toPandas().set_index("country_code").sort_index()
-    if codes is not None:
-        inverse = {i: c for c, i in codes.items()}
-        pdf.index = [inverse[i] for i in pdf.index]
-    return pdf
-
-
-def test_r_package_reference_via_spark(spark, r_package_mcp):
-    mcp, codes = r_package_mcp
+def test_r_package_reference(r_package_core):
+    core, codes = r_package_core
     inverse = {i: c for c, i in codes.items()}
 
     # M equals the package's balassa_index ones, exactly.
     ones = pd.read_csv(shared_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
-    ours = mcp.filter("mcp = 1").select("country_code", "product").toPandas()
+    ours = core.grid[core.grid["mcp"] == 1]
     ours_pairs = {(inverse[c], p) for c, p in zip(ours.country_code, ours["product"], strict=True)}
     assert ours_pairs == set(zip(ones.country, ones["product"], strict=True)), "M differs from R"
 
-    cfg = FitnessConfig(max_iterations=19, tolerance=0.0, execution="per_year")
-    country, product, convergence = fitness_complexity(mcp, cfg)
-    got_f = _country_series(country, 2000, codes)["fitness"]
+    got_f = core.country.set_index(core.country["country_code"].map(inverse))["fitness"]
     ref_f = pd.read_csv(shared_path(*R_DIR, "package_output_fitness_country.csv"))
     ref_f = ref_f.set_index("country")["fitness"].loc[got_f.index]
     assert_close(got_f.to_numpy(), ref_f.to_numpy(), 1e-9, "fitness vs R package (rtol 1e-9)")
 
-    got_q = product.toPandas().set_index("product")["complexity"]
+    got_q = core.product.set_index("product")["complexity"]
     ref_q = pd.read_csv(
         shared_path(*R_DIR, "package_output_fitness_product.csv"), dtype={"product": str}
     ).set_index("product")["complexity"]
@@ -202,64 +158,22 @@ def test_r_package_reference_via_spark(spark, r_package_mcp):
     assert_close(
         got_q.loc[ref_q.index].to_numpy(), ref_q.to_numpy(), 1e-9, "complexity vs R (rtol 1e-9)"
     )
-    conv = convergence.collect()
-    assert [(r.year, r.iterations, r.execution) for r in conv] == [(2000, 19, "per_year")]
+    conv = core.convergence
+    assert list(zip(conv.year, conv.iterations, strict=True)) == [(2000, 19)]
 
 
-def test_spark_paths_agree_and_auto_selection(spark, r_package_mcp):
-    """per_year vs country_blocks on a mid-size matrix (226 x 785), and auto choosing per year.
-
-    Year 2000 is the full matrix; year 2001 the first 60 countries only. With max_cells_per_task
-    between the two sizes, auto runs 2000 in country blocks and 2001 per year.
-    """
-    mcp, _ = r_package_mcp
-    two_years = mcp.unionByName(
-        mcp.filter(F.col("country_code") < 60).withColumn("year", F.lit(2001))
-    )
-    base = {"max_iterations": 10, "tolerance": 1e-300}
-    per_year = fitness_complexity(two_years, FitnessConfig(**base, execution="per_year"))
-    auto = fitness_complexity(
-        two_years,
-        FitnessConfig(**base, execution="auto", max_cells_per_task=60 * 785, country_block_size=50),
-    )
-    executions = {r.year: (r.execution, r.iterations) for r in auto[2].collect()}
-    assert executions == {2000: ("country_blocks", 10), 2001: ("per_year", 10)}
-
-    for year in (2000, 2001):
-        a = _country_series(per_year[0], year)
-        b = _country_series(auto[0], year)
-        assert_close(b.fitness.to_numpy(), a.fitness.to_numpy(), 1e-9, f"{year} fitness paths")
-        assert (a.fitness_rank == b.fitness_rank).all()
-        pa = per_year[1].filter(F.col("year") == year).toPandas().set_index("product").sort_index()
-        pb = auto[1].filter(F.col("year") == year).toPandas().set_index("product").sort_index()
-        assert_close(
-            pb.complexity.to_numpy(), pa.complexity.to_numpy(), 1e-9, f"{year} complexity paths"
-        )
-        np.testing.assert_allclose(pb.log10_complexity, pa.log10_complexity, rtol=0, atol=1e-9)
-
-
-@pytest.mark.parametrize("execution", ["per_year", "country_blocks"])
-def test_zero_diversity_and_zero_ubiquity(spark, execution):
+def test_zero_diversity_and_zero_ubiquity():
+    """Through the yearly core: a country with exports but no M = 1 and a product nobody has
+    an advantage in get NULL; the rest equals the computation without them."""
     rng = np.random.default_rng(11)
-    M = (rng.random((8, 10)) < 0.4).astype(int)
+    M = (rng.random((8, 10)) < 0.4).astype(float)
     M[M.sum(1) == 0, 0] = 1
     M[0, M.sum(0) == 0] = 1
-    rows = [(2010, 100 + c, f"p{p:02d}", int(M[c, p])) for c in range(8) for p in range(10)]
-    rows += [(2010, 999, f"p{p:02d}", 0) for p in range(3)]  # exports, but no M = 1
-    rows += [(2010, 100 + c, "zz", 0) for c in range(4)]  # a product nobody has
-    mcp = spark.createDataFrame(rows, MCP_DDL)
-    cfg = FitnessConfig(max_iterations=8, tolerance=0.0, execution=execution, country_block_size=3)
-    country, product, convergence = fitness_complexity(mcp, cfg)
-
-    c = country.toPandas().set_index("country_code").sort_index()
-    p = product.toPandas().set_index("product").sort_index()
-    values_c = ["fitness", "log10_fitness", "fitness_rank"]
-    values_p = ["complexity", "log10_complexity", "complexity_rank"]
-    assert c.loc[999, values_c].isna().all(), "zero-diversity country must be NULL"
-    assert p.loc["zz", values_p].isna().all(), "zero-ubiquity product must be NULL"
-    expected = fitness_complexity_matrix(M.astype(float), 8, 0.0)
-    # Rest equal to the computation without them (rtol 1e-12).
-    assert_close(c.fitness.drop(999).to_numpy(), expected.fitness, 1e-12, "fitness rest")
-    assert_close(p.complexity.drop("zz").to_numpy(), expected.complexity, 1e-12, "complexity rest")
-    assert c.fitness_rank.drop(999).min() == 1
-    assert convergence.collect()[0].iterations == 8
+    zero_div = np.vstack([M, np.zeros((1, 10))])
+    zero_both = np.hstack([zero_div, np.zeros((9, 1))])
+    res = fitness_complexity_matrix(zero_both, 8, 0.0)
+    expected = fitness_complexity_matrix(M, 8, 0.0)
+    assert np.isnan(res.fitness[8]) and np.isnan(res.complexity[10])
+    assert_close(res.fitness[:8], expected.fitness, 1e-12, "fitness rest")
+    assert_close(res.complexity[:10], expected.complexity, 1e-12, "complexity rest")
+    assert res.iterations == 8

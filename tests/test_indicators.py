@@ -11,14 +11,36 @@ from lib.eci import eci_pci_matrix
 from lib.fitness import fitness_complexity_matrix
 from lib.indicators import (
     YearSettings,
+    grid_rows,
     proximity_blocks,
-    year_grid,
+    summary_tables,
     year_indicators,
     year_presence,
-    year_proximity,
-    year_summary,
 )
-from lib.product_space import proximity_matrix
+from lib.product_space import proximity_matrix, proximity_pairs
+
+
+def year_summary(year, rows, settings):
+    return summary_tables(year_indicators(year, rows, settings), settings)
+
+
+def year_grid(year, rows, settings):
+    return grid_rows(year_indicators(year, rows, settings))
+
+
+def pairs_once(rows, settings):
+    """Each non-zero pair once (a < b), from an independent proximity of the year's M."""
+    yp = year_presence(rows, settings)
+    a, b, values = proximity_pairs(proximity_matrix(yp.M), settings.min_proximity)
+    products = yp.codes[1]
+    return pd.DataFrame(
+        {
+            "year": np.int32(2001),
+            "product_a": products[a],
+            "product_b": products[b],
+            "proximity": values,
+        }
+    )
 
 
 @pytest.fixture()
@@ -70,7 +92,7 @@ def test_grid_and_proximity(rows):
     assert len(full) == yp.M.size and full["density"].notna().any()
     exported = year_grid(2001, rows, YearSettings(product_space=False))
     assert len(exported) == len(rows) and exported["density"].isna().all()
-    pairs = year_proximity(2001, rows, YearSettings())
+    pairs = pairs_once(rows, YearSettings())
     phi = proximity_matrix(yp.M)
     assert len(pairs) == np.count_nonzero(np.triu(phi, 1))
     assert (pairs["product_a"].astype(str) < pairs["product_b"].astype(str)).all()
@@ -83,7 +105,7 @@ def test_grid_and_proximity(rows):
 def test_proximity_blocks_hold_both_orders_of_every_pair(rows, settings):
     """Whether phi comes from the product space's computation (its diagonal set for density)
     or is made for the table alone: every pair in both orders, never the diagonal."""
-    once = year_proximity(2001, rows, YearSettings())
+    once = pairs_once(rows, YearSettings())
     ind = year_indicators(2001, rows, settings)
     blocks = list(proximity_blocks(ind))
     both = pd.concat(blocks, ignore_index=True).astype({"product_a": str, "product_b": str})

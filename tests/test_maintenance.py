@@ -19,8 +19,8 @@ from lib.maintenance import (
     LOG_RETENTION,
     MIN_DELETED_FILE_RETENTION_DAYS,
     maintain,
+    retention_defaults_conf,
     retention_properties,
-    set_retention_defaults,
     vacuum_table,
 )
 from lib.tables import TABLES
@@ -44,14 +44,21 @@ def restore_session_settings(spark):
     restore(spark, saved)
 
 
+def set_retention(spark, output: OutputConfig) -> None:
+    """What a job sets for its duration (lib.workflow.job_settings); the fixture above puts
+    the session back."""
+    for key, value in retention_defaults_conf(output).items():
+        spark.conf.set(key, value)
+
+
 def table_properties(path: str) -> dict[str, str]:
     return DeltaTable(path).metadata().configuration
 
 
 def small_table(spark, warehouse: str, year: int, run_id: str) -> None:
     df = spark.createDataFrame(
-        [(year, 12, 1e-13, "per_year")],
-        "year int, iterations int, final_change double, execution string",
+        [(year, 12, 1e-13)],
+        "year int, iterations int, final_change double",
     )
     delta.write_table(
         df, warehouse, delta.FITNESS_CONVERGENCE, run_id, replace_where=f"year = {year}"
@@ -60,17 +67,13 @@ def small_table(spark, warehouse: str, year: int, run_id: str) -> None:
 
 def test_retention_properties_follow_the_config(spark, warehouse):
     path = delta.table_path(str(warehouse), delta.FITNESS_CONVERGENCE)
-    set_retention_defaults(
-        spark, OutputConfig(log_retention_days=45, deleted_file_retention_days=10)
-    )
+    set_retention(spark, OutputConfig(log_retention_days=45, deleted_file_retention_days=10))
     small_table(spark, str(warehouse), 2019, "run-1")
     assert table_properties(path)[LOG_RETENTION] == "interval 45 days"
     assert table_properties(path)[DELETED_FILE_RETENTION] == "interval 10 days"
 
     # A later run with another retention updates the existing table (lib.io.delta.ensure_table).
-    set_retention_defaults(
-        spark, OutputConfig(log_retention_days=60, deleted_file_retention_days=8)
-    )
+    set_retention(spark, OutputConfig(log_retention_days=60, deleted_file_retention_days=8))
     small_table(spark, str(warehouse), 2020, "run-2")
     assert table_properties(path)[LOG_RETENTION] == "interval 60 days"
     assert table_properties(path)[DELETED_FILE_RETENTION] == "interval 8 days"
@@ -86,7 +89,7 @@ def test_a_retention_below_the_safety_floor_is_refused_before_spark_starts():
 
 
 def test_vacuum_never_goes_below_the_safety_floor(spark, warehouse):
-    set_retention_defaults(spark, OutputConfig())
+    set_retention(spark, OutputConfig())
     small_table(spark, str(warehouse), 2019, "run-1")
     small_table(spark, str(warehouse), 2019, "run-2")  # replaces run-1's file
     path = delta.table_path(str(warehouse), delta.FITNESS_CONVERGENCE)

@@ -9,14 +9,12 @@ from pyspark.sql import types as T
 
 from lib.matrices import (
     active_masks,
+    conformed_frame,
     descending_rank,
     expand,
     expand_matrix,
-    frame_to_spark,
-    grid_frame,
     largest_component,
-    long_rows,
-    per_year_tables,
+    one_partition_per_year,
     safe_log10,
     year_matrix,
 )
@@ -74,10 +72,7 @@ def test_round_trip_and_absent_pairs():
     )
     ym = year_matrix(rows.sample(frac=1.0, random_state=0))  # order must not matter
     np.testing.assert_array_equal(ym.M, M)  # exact
-    back = long_rows(ym)
-    assert len(back) == int(M.sum())
-    np.testing.assert_array_equal(year_matrix(back).M, M[np.ix_(M.sum(1) > 0, M.sum(0) > 0)])
-    assert len(long_rows(ym, keep_zeros=True)) == M.size
+    assert ym.countries.tolist() == sorted(set(ci * 3 + 1))
 
 
 def test_duplicate_pair_is_rejected():
@@ -93,53 +88,38 @@ def test_expand_grid_rank_log():
     full = expand_matrix(np.array([[1.0], [2.0]]), mask, np.array([False, True]))
     assert np.isnan(full[:, 0]).all() and full[0, 1] == 1.0 and np.isnan(full[1, 1])
 
-    ym = year_matrix(_rows())
-    frame = grid_frame(ym, 2001, value=ym.M * 2)
-    assert len(frame) == 9 and frame["year"].eq(2001).all()
-    assert frame.loc[(frame.country_code == 20) & (frame["product"] == "b"), "value"].item() == 2.0
-
     ranks = descending_rank(np.array([0.5, np.nan, 2.0, 0.5]))
     assert ranks.tolist() == [2, pd.NA, 1, 2]  # ties share the best rank; NaN -> null
     logs = safe_log10(np.array([100.0, 0.0, np.nan]))
     assert logs[0] == 2.0 and np.isnan(logs[1]) and np.isnan(logs[2])
 
 
-def test_per_year_tables_split_once_per_year_and_nan_is_null(spark):
-    rows = spark.createDataFrame(
-        [(2000, 1, "a", 1), (2000, 2, "b", 0), (2001, 1, "a", 1)],
-        "year int, country_code int, product string, mcp int",
-    )
-    calls = spark.sparkContext.accumulator(0)
-    schemas = {
-        "left": T.StructType(
-            [T.StructField("year", T.IntegerType()), T.StructField("value", T.DoubleType())]
-        ),
-        "right": T.StructType(
-            [T.StructField("year", T.IntegerType()), T.StructField("label", T.StringType())]
-        ),
-    }
+def _years_of_partition(frames):
+    """One row per partition (empty ones too): the years it holds."""
+    years = set()
+    for frame in frames:
+        years |= set(frame["year"].tolist())
+    yield pd.DataFrame({"years": [sorted(years)]})
 
-    def compute(year, pdf):
-        calls.add(1)
-        return {
-            "left": pd.DataFrame({"year": [year, year], "value": [np.nan, float(len(pdf))]}),
-            "right": pd.DataFrame({"year": [year], "label": [f"y{year}"]}),
-        }
 
-    tables = per_year_tables(rows, compute, schemas)
-    left = sorted(tables["left"].collect(), key=lambda r: (r.year, r.value is not None))
-    right = sorted(tables["right"].collect())
-    assert [(r.year, r.value) for r in left] == [
-        (2000, None),
-        (2000, 2.0),
-        (2001, None),
-        (2001, 1.0),
-    ]
-    assert [tuple(r) for r in right] == [(2000, "y2000"), (2001, "y2001")]
-    assert calls.value == 2  # one call per year, shared by both tables (local checkpoint)
+@pytest.mark.parametrize("n_years", [1, 7, 30])
+def test_one_partition_per_year_whatever_the_shuffle_settings(spark, n_years):
+    """Exactly one partition per year, each holding one year, also with adaptive execution on
+    and fewer shuffle partitions than years (where repartition("year") leaves tasks empty or
+    merges years)."""
+    from lib.io.delta import session_conf
 
-    frame = pd.DataFrame({"year": [1], "value": [np.nan]})
-    assert frame_to_spark(spark, frame, schemas["left"]).collect()[0].value is None
+    years = list(range(1995, 1995 + n_years))
+    rows = spark.range(0, 40 * n_years).selectExpr(f"CAST(1995 + id % {n_years} AS INT) AS year")
+    conf = {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "3"}
+    with session_conf(spark, conf):
+        per_partition = (
+            one_partition_per_year(rows, years)
+            .mapInPandas(_years_of_partition, "years array<int>")
+            .collect()
+        )
+    assert len(per_partition) == n_years  # one row per partition, empty ones included
+    assert sorted(tuple(r["years"]) for r in per_partition) == [(y,) for y in years]
 
 
 def test_a_string_column_missing_from_a_year_converts_to_arrow_nulls():
@@ -148,9 +128,15 @@ def test_a_string_column_missing_from_a_year_converts_to_arrow_nulls():
     which pyspark's conversion refuses)."""
     import pyarrow as pa
 
-    from lib.matrices import _conformed
-
     frame = pd.DataFrame({"year": [2001], "country_code": [4]})
-    out = _conformed(frame, ["year", "country_code", "execution"], {"execution": "object"})
-    array = pa.Array.from_pandas(out["execution"], type=pa.string())
+    schema = T.StructType(
+        [
+            T.StructField("year", T.IntegerType()),
+            T.StructField("country_code", T.IntegerType()),
+            T.StructField("label", T.StringType()),
+        ]
+    )
+    out = conformed_frame(frame, schema)
+    array = pa.Array.from_pandas(out["label"], type=pa.string())
     assert isinstance(array, pa.StringArray) and array.null_count == 1
+    assert str(out["year"].dtype) == "Int32"

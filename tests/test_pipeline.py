@@ -189,16 +189,14 @@ INDICATOR_KEYS = {
 def test_arrow_and_spark_paths_give_the_same_indicator_tables(spark, pipeline_run, tmp_path):
     """The default run (a local warehouse: output.writer auto = arrow: the flows files read by
     DuckDB in yearly tasks, one pass whose tasks write the grid and proximity files) equals the
-    Spark path (flows aggregated by Spark, three passes, Spark's Delta writer), table by table.
-    The Spark run also takes the Fitness of lib.fitness's Spark paths (a size limit of 1 cell
-    sends every year to country blocks). The run log's row counts are those of the tables."""
+    Spark path (flows aggregated by Spark, one partition per year, three passes, Spark's Delta
+    writer), table by table. The run log's row counts are those of the tables."""
     _, table = pipeline_run
     warehouse = str(tmp_path / "warehouse")
     shutil.copytree(table.warehouse, warehouse)
     overrides = [
         f'output.warehouse="{warehouse}"',
         'output.writer="spark"',
-        "fitness.max_cells_per_task=1",
         f"fitness.max_iterations={MAX_ITERATIONS}",
     ]
     config = load_config(overrides=overrides)
@@ -211,9 +209,5 @@ def test_arrow_and_spark_paths_give_the_same_indicator_tables(spark, pipeline_ru
         written = DeltaTable(delta.table_path(warehouse, name)).to_pandas()
         written = written.sort_values(keys, ignore_index=True)[arrow.columns]
         assert len(arrow) > 0, name
-        if name == "fitness_convergence":
-            assert set(arrow["execution"]) == {"per_year"}
-            assert set(written["execution"]) == {"country_blocks"}
-            arrow, written = arrow.drop(columns="execution"), written.drop(columns="execution")
         pd.testing.assert_frame_equal(arrow, written, check_dtype=False, rtol=1e-9, obj=name)
         assert counts[f"indicators.{name}"] == len(arrow) == run.row_counts[f"indicators.{name}"]

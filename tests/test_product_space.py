@@ -12,26 +12,19 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from pyspark.sql import functions as F
 
-from lib.config import EciConfig, ProductSpaceConfig
-from lib.eci import eci_pci_matrix, economic_complexity
-from lib.product_space import (
-    density_and_outlook,
-    density_and_outlook_matrix,
-    proximity,
-    proximity_matrix,
-)
+from lib.eci import eci_pci_matrix
+from lib.indicators import YearSettings, proximity_blocks, year_indicators
+from lib.product_space import density_and_outlook_matrix, proximity_matrix
 from tests.conftest import shared_path
 from tests.reference_data import (
     CID_DIR,
     R_DIR,
-    presence,
+    r_package_exports,
     stata_fixture_exports,
     stata_fixture_trade,
+    yearly_core,
 )
-
-MCP_DDL = "year int, country_code int, product string, mcp int"
 
 # Cells of Stata's full fixture (cid-harvard/py-ecomplexity, MIT, tests/fixtures/
 # stata_ground_truth.csv at 554cc5dc), whose density and cog columns ../shared does not carry:
@@ -104,18 +97,17 @@ def test_core_matches_plain_loops(seed):
     assert np.allclose(phi, phi.T, rtol=0, atol=0) and np.all(np.diag(phi) == 0)
 
 
-def test_proximity_matches_r_definition_via_spark(spark):
-    ones = pd.read_csv(shared_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
-    countries = sorted(ones["country"].unique())
-    codes = ones["country"].map({c: i for i, c in enumerate(countries)}).astype("int32")
-    mcp = spark.createDataFrame(
-        pd.DataFrame({"year": 2000, "country_code": codes, "product": ones["product"], "mcp": 1})
-    )
-    got = proximity(mcp).toArrow().to_pandas()
+def test_proximity_matches_r_definition():
+    """The R package's real trade data through the job's yearly core: the proximity pairs it
+    writes equal the R package's definition on the package's own M."""
+    exports, codes = r_package_exports()
+    ind = year_indicators(2000, exports, YearSettings())
+    got = pd.concat(proximity_blocks(ind), ignore_index=True)
 
+    ones = pd.read_csv(shared_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
     products = np.array(sorted(ones["product"].unique()))
-    M = np.zeros((len(countries), len(products)))
-    M[codes.to_numpy(), np.searchsorted(products, ones["product"].to_numpy())] = 1
+    M = np.zeros((len(codes), len(products)))
+    M[ones["country"].map(codes).to_numpy(), np.searchsorted(products, ones["product"])] = 1
     phi = plain_proximity_r(M)
     np.fill_diagonal(phi, 0)  # R stores 1 on the diagonal; our table never lists it
     a, b = np.nonzero(phi)
@@ -129,52 +121,46 @@ def test_proximity_matches_r_definition_via_spark(spark):
     assert diff < 1e-12, f"proximity vs R definition: {diff:.3g} (atol 1e-12)"
 
     threshold = 0.5
-    filtered = proximity(mcp, ProductSpaceConfig(min_proximity=threshold)).count()
+    filtered = sum(len(block) for block in proximity_blocks(ind, threshold))
     assert filtered == int((expected >= threshold).sum())
 
 
 @pytest.fixture(scope="module")
-def stata_inputs(spark):
-    exports, codes = stata_fixture_exports(spark)
-    trade = stata_fixture_trade()
-    mcp = presence(exports).cache()
-    _, pci = economic_complexity(mcp, EciConfig(normalization="atlas"))
-    yield trade, codes, mcp, pci
-    mcp.unpersist()
+def stata_core():
+    exports, codes = stata_fixture_exports()
+    return stata_fixture_trade(), codes, exports
 
 
-def _named(df, codes):
-    pdf = df.toPandas()
+def _named(pdf, codes):
     inverse = {i: c for c, i in codes.items()}
-    pdf["origin"] = pdf["country_code"].map(inverse)
-    return pdf
+    return pdf.assign(origin=pdf["country_code"].map(inverse))
 
 
-def test_stata_coi_and_cells_via_spark(stata_inputs):
-    _, codes, mcp, pci = stata_inputs
-    cp, country = density_and_outlook(mcp, pci, ProductSpaceConfig(), EciConfig())
-    got = _named(country, codes)
+def test_stata_coi_and_cells(stata_core):
+    _, codes, exports = stata_core
+    core = yearly_core(exports)
+    got = _named(core.country, codes)
     ref = pd.read_csv(shared_path(*CID_DIR, "stata_ground_truth_country.csv"))
     merged = ref.merge(got, on=["year", "origin"], suffixes=("_stata", ""), validate="1:1")
     assert len(merged) == 20
     d_coi = np.max(np.abs(merged["coi"] - merged["coi_stata"]))
     assert d_coi < 1e-6, f"COI vs Stata: {d_coi:.3g} (atol 1e-6)"
 
-    cells = _named(cp, codes).set_index(["year", "origin", "product"])
+    cells = _named(core.grid, codes).set_index(["year", "origin", "product"])
     assert len(cells) == 2 * 10 * 30, "full country x product grid per year"
     for key, (density, cog) in STATA_CELLS.items():
         assert abs(cells.loc[key, "density"] - density) < 1e-6, f"density {key} vs Stata (1e-6)"
         assert abs(cells.loc[key, "cog"] - cog) < 1e-6, f"cog {key} vs Stata (1e-6)"
 
 
-def test_density_cog_match_py_ecomplexity_via_spark(stata_inputs):
+def test_density_cog_match_py_ecomplexity(stata_core):
     """py-ecomplexity 0.5.3 runs under pandas 2.3. Its conventions: proximity diagonal 1 and the
     population sd over countries (for ECI, hence the COG divisor, and for COI). With
     proximity_diagonal = 1 our density is its density; our COG and COI times
     sqrt(CP / (CP - 1)) (long-row sample sd -> population sd) are its COG and COI."""
     from ecomplexity import ecomplexity
 
-    trade, codes, mcp, pci = stata_inputs
+    trade, codes, exports = stata_core
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = ecomplexity(
@@ -183,8 +169,8 @@ def test_density_cog_match_py_ecomplexity_via_spark(stata_inputs):
             verbose=False,
             check_logsupermodularity=False,
         )
-    cp, country = density_and_outlook(mcp, pci, ProductSpaceConfig(proximity_diagonal=1.0))
-    got = _named(cp, codes).rename(columns={"product": "hs92"})
+    core = yearly_core(exports, proximity_diagonal=1.0)
+    got = _named(core.grid, codes).rename(columns={"product": "hs92"})
     merged = ref.merge(got, on=["year", "origin", "hs92"], suffixes=("_py", ""), validate="1:1")
     assert len(merged) == 600
     n_c, n_p = 10, 30  # every country and product is active in both years
@@ -193,7 +179,7 @@ def test_density_cog_match_py_ecomplexity_via_spark(stata_inputs):
     d_cog = np.max(np.abs(merged["cog"] * scale - merged["cog_py"]))
     assert d_density < 1e-6, f"density vs py-ecomplexity: {d_density:.3g} (atol 1e-6)"
     assert d_cog < 1e-6, f"COG vs py-ecomplexity: {d_cog:.3g} (atol 1e-6)"
-    coi = _named(country, codes).merge(
+    coi = _named(core.country, codes).merge(
         ref.groupby(["year", "origin"], as_index=False)["coi"].first(),
         on=["year", "origin"],
         suffixes=("", "_py"),
@@ -202,38 +188,25 @@ def test_density_cog_match_py_ecomplexity_via_spark(stata_inputs):
     assert d_coi < 1e-6, f"COI vs py-ecomplexity: {d_coi:.3g} (atol 1e-6)"
 
 
-def test_zero_diversity_and_zero_ubiquity(spark):
+def test_zero_diversity_and_zero_ubiquity():
     rng = np.random.default_rng(9)
-    M = (rng.random((7, 12)) < 0.4).astype(int)
+    M = (rng.random((7, 12)) < 0.4).astype(float)
     M[M.sum(1) == 0, 0] = 1
     M[0, M.sum(0) == 0] = 1
-    base = [(100 + c, f"p{p:02d}", int(M[c, p])) for c in range(7) for p in range(12)]
-    extra = [(999, f"p{p:02d}", 0) for p in range(4)] + [(100 + c, "zz", 0) for c in range(3)]
-    extra += [(998, "yy", 1), (998, "p00", 0), (101, "yy", 0)]  # an island: no PCI there
-    rows = [(2010, *r) for r in base + extra] + [(2011, *r) for r in base]
-    mcp = spark.createDataFrame(rows, MCP_DDL)
-    _, pci = economic_complexity(mcp)
-    cp, country = density_and_outlook(mcp, pci)
-
-    cells = cp.toPandas().set_index(["year", "country_code", "product"]).sort_index()
-    coi = country.toPandas().set_index(["year", "country_code"]).sort_index()["coi"]
-    y10, y11 = cells.loc[2010], cells.loc[2011]
-    assert y10.loc[999].isna().all().all(), "zero-diversity country: NULL density and cog"
-    assert y10.xs("zz", level="product").isna().all().all(), "zero-ubiquity product: NULL"
-    assert np.isnan(coi.loc[(2010, 999)])
-    assert np.isnan(coi.loc[(2010, 998)]) and y10.loc[998, "cog"].isna().all(), "island: NULL"
-    assert y10.xs("yy", level="product")["cog"].isna().all(), "product without PCI: NULL cog"
-    rest = y10.drop(index=[998, 999], level="country_code").drop(
-        index=["yy", "zz"], level="product"
-    )
-    assert rest.notna().all().all() and len(rest) == len(y11) == 7 * 12
+    # Row 7: zero diversity; column 12: zero ubiquity; country 8's only product (column 13) is
+    # nobody else's: an island without PCI.
+    big = np.zeros((9, 14))
+    big[:7, :12] = M
+    big[8, 13] = 1
+    res = density_and_outlook_matrix(big, eci_pci_matrix(big).pci)
+    main = density_and_outlook_matrix(M, eci_pci_matrix(M).pci)
+    assert np.isnan(res.density[7]).all() and np.isnan(res.cog[7]).all(), "zero diversity"
+    assert np.isnan(res.density[:, 12]).all(), "zero-ubiquity product: NULL density"
+    assert np.isnan(res.coi[7]) and np.isnan(res.coi[8]), "no COI outside the main component"
+    assert np.isnan(res.cog[8]).all() and np.isnan(res.cog[:, 13]).all(), "no PCI: NULL cog"
     # The rest equals the year computed without them (atol 1e-12).
-    assert np.max(np.abs(rest.to_numpy() - y11.to_numpy())) < 1e-12
-    d_coi = np.abs(coi.loc[2010].drop([998, 999]).to_numpy() - coi.loc[2011].to_numpy())
-    assert d_coi.max() < 1e-12
-
-    proximity_rows = proximity(mcp).filter(F.col("year") == 2010)
-    assert (
-        proximity_rows.filter((F.col("product_a") == "zz") | (F.col("product_b") == "zz")).count()
-        == 0
-    )
+    assert np.max(np.abs(res.density[:7, :12] - main.density)) < 1e-12
+    assert np.max(np.abs(res.cog[:7, :12] - main.cog)) < 1e-12
+    assert np.max(np.abs(res.coi[:7] - main.coi)) < 1e-12
+    # The proximity kept for the table never involves the product nobody has.
+    assert not res.active_products[12]

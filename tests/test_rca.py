@@ -1,28 +1,38 @@
-"""RCA (Balassa and additive), presence, diversification and ubiquity against numpy."""
+"""RCA (Balassa and additive) and presence M, through the yearly core's ``year_presence``, against
+a plain loop implementation; diversification and ubiquity from the summary rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lib.rca import binary_presence, diversification, revealed_comparative_advantage, ubiquity
-
-EXPORTS_SCHEMA = "year int, country_code int, product string, export_value double"
-
-
-def long_exports(X: np.ndarray, year: int = 2001) -> list[tuple]:
-    return [(year, int(c), f"{p:04d}", float(X[c, p])) for c, p in zip(*np.nonzero(X), strict=True)]
+from lib.indicators import YearSettings, summary_tables, year_indicators, year_presence
+from lib.rca import binary_presence, revealed_comparative_advantage
 
 
-def numpy_rca(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # NaN (0 / 0) for a country or product without exports: never compared, Spark has no rows.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        country_share = X / X.sum(1, keepdims=True)
-        world_share = X.sum(0) / X.sum()
-        return country_share / world_share, country_share - world_share
+def long_exports(X: np.ndarray) -> pd.DataFrame:
+    c, p = np.nonzero(X)
+    return pd.DataFrame(
+        {"country_code": c, "product": [f"{q:04d}" for q in p], "export_value": X[c, p]}
+    )
+
+
+def plain_rca(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Loops over cells, no shared code: RCA 0 where no exports."""
+    n_c, n_p = X.shape
+    total = sum(X[c, p] for c in range(n_c) for p in range(n_p))
+    rca, diff = np.zeros((n_c, n_p)), np.zeros((n_c, n_p))
+    for c in range(n_c):
+        x_c = sum(X[c, q] for q in range(n_p))
+        for p in range(n_p):
+            world_share = sum(X[d, p] for d in range(n_c)) / total
+            share = X[c, p] / x_c if x_c > 0 else 0.0
+            rca[c, p] = share / world_share if X[c, p] > 0 else 0.0
+            diff[c, p] = share - world_share
+    return rca, diff
 
 
 sparse_exports = arrays(
@@ -34,70 +44,40 @@ sparse_exports = arrays(
 
 def near(values: np.ndarray, threshold: float) -> np.ndarray:
     """RCA within rounding of the threshold: exactly-at-threshold cases in exact arithmetic
-    (e.g. equal exports everywhere, RCA = 1) come out a few ulps either side in both numpy and
-    Spark, so M is not defined to the bit there."""
+    (e.g. equal exports everywhere, RCA = 1) come out a few ulps either side, so M is not
+    defined to the bit there."""
     return np.isclose(values, threshold, rtol=1e-12, atol=0.0)
 
 
-@settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    matrices=st.lists(sparse_exports, min_size=1, max_size=6),
-    threshold=st.sampled_from([0.5, 1.0, 2.0]),
-    strict=st.booleans(),
-)
-def test_rca_matches_numpy_on_random_sparse_matrices(spark, matrices, threshold, strict):
-    """Each matrix is one year (one Spark job checks several); empty rows and columns included:
-    they simply have no rows in the long input."""
-    rows = [r for year, X in enumerate(matrices, 2001) for r in long_exports(X, year)]
-    df = spark.createDataFrame(rows, EXPORTS_SCHEMA)
-    result = (
-        df.transform(revealed_comparative_advantage)
-        .transform(binary_presence(threshold, strict))
-        .toPandas()
-    )
-    for year, X in enumerate(matrices, 2001):
-        out = result[result["year"] == year]
-        rca, diff = numpy_rca(X)
-        c = out["country_code"].to_numpy()
-        p = out["product"].astype(int).to_numpy()
-        assert len(out) == np.count_nonzero(X)
-        np.testing.assert_allclose(out["rca"], rca[c, p], rtol=1e-12)
-        np.testing.assert_allclose(out["rca_difference"], diff[c, p], rtol=1e-12, atol=1e-15)
-        expected_m = (rca[c, p] > threshold) if strict else (rca[c, p] >= threshold)
-        decided = ~near(rca[c, p], threshold)
-        assert (out["mcp"].to_numpy()[decided] == expected_m[decided].astype(int)).all()
-        # The additive RCA of a country sums to zero over products (shares sum to one).
-        full = diff.copy()
-        full[X == 0] = -(X.sum(0) / X.sum())[np.nonzero(X == 0)[1]]
-        np.testing.assert_allclose(np.nansum(full[X.sum(1) > 0], axis=1), 0.0, atol=1e-12)
+@settings(max_examples=40, deadline=None)
+@given(X=sparse_exports, threshold=st.sampled_from([0.5, 1.0, 2.0]), strict=st.booleans())
+def test_rca_matches_plain_loops_on_random_sparse_matrices(X, threshold, strict):
+    """Empty rows and columns included: they simply have no rows in the long input."""
+    yp = year_presence(long_exports(X), YearSettings(rca_threshold=threshold, rca_strict=strict))
+    rows, cols = np.flatnonzero(X.sum(1) > 0), np.flatnonzero(X.sum(0) > 0)
+    rca, diff = plain_rca(X[np.ix_(rows, cols)])
+    np.testing.assert_allclose(yp.rca, rca, rtol=1e-12)
+    np.testing.assert_allclose(yp.rca_difference, diff, rtol=1e-12, atol=1e-15)
+    expected_m = (rca > threshold) if strict else (rca >= threshold)
+    expected_m &= rca > 0
+    decided = ~near(rca, threshold)
+    assert (yp.M[decided] == expected_m[decided]).all()
+    # The additive RCA of a country sums to zero over products (shares sum to one).
+    np.testing.assert_allclose(yp.rca_difference.sum(axis=1), 0.0, atol=1e-12)
 
 
-def test_presence_at_the_threshold_follows_strictness(spark):
+def test_presence_at_the_threshold_follows_strictness():
     # RCA exactly 1 (a country exporting the world's mix in binary-exact numbers).
-    X = np.array([[1.0, 1.0], [1.0, 1.0]])
-    df = spark.createDataFrame(long_exports(X), EXPORTS_SCHEMA).transform(
-        revealed_comparative_advantage
-    )
-    assert {r["rca"] for r in df.collect()} == {1.0}
-    assert {r["mcp"] for r in df.transform(binary_presence(1.0, False)).collect()} == {1}
-    assert {r["mcp"] for r in df.transform(binary_presence(1.0, True)).collect()} == {0}
+    rca, _ = revealed_comparative_advantage(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    assert (rca == 1.0).all()
+    assert binary_presence(rca, 1.0, strict=False).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert binary_presence(rca, 1.0, strict=True).tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
 
-def test_rca_by_year_and_counts(spark):
+def test_diversification_and_ubiquity_rows():
     X = np.array([[10.0, 0.0, 5.0], [1.0, 4.0, 0.0], [0.0, 0.0, 7.0]])
-    rows = long_exports(X, 2001) + long_exports(X * np.array([[1.0], [3.0], [1.0]]), 2002)
-    mcp = (
-        spark.createDataFrame(rows, EXPORTS_SCHEMA)
-        .transform(revealed_comparative_advantage)
-        .transform(binary_presence(1.0))
-    )
-    d = diversification(mcp).toPandas().set_index(["year", "country_code"])["diversification"]
-    u = ubiquity(mcp).toPandas().set_index(["year", "product"])["ubiquity"]
-    for year, Xy in ((2001, X), (2002, X * np.array([[1.0], [3.0], [1.0]]))):
-        M = numpy_rca(Xy)[0] >= 1
-        M = np.where(Xy > 0, M, False)
-        assert [d[(year, c)] for c in range(3)] == M.sum(1).tolist()
-        assert [u[(year, f"{p:04d}")] for p in range(3)] == M.sum(0).tolist()
-    assert isinstance(d, pd.Series)
+    ind = year_indicators(2001, long_exports(X), YearSettings())
+    tables = summary_tables(ind, YearSettings())
+    M = (plain_rca(X)[0] >= 1) & (X > 0)
+    assert tables["country"]["diversification"].tolist() == M.sum(1).tolist()
+    assert tables["product"]["ubiquity"].tolist() == M.sum(0).tolist()

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from pyarrow.fs import FileSelector, FileType
 from pyspark.sql import SparkSession
 
 from lib.config import _DATABASE_NAME, OutputConfig
 from lib.io import delta
+from lib.io.filesystems import arrow_filesystem
 from lib.tables import TABLES
 
 # A database, or catalog.database (Unity Catalog); plain identifiers only, so no quoting games.
@@ -46,22 +48,35 @@ def quote_database(database: str) -> str:
 
 def list_tables(spark: SparkSession, warehouse: str) -> list[str]:
     """Every Delta table directly under the warehouse: the data dictionary's first, in its
-    order, then any other (a job's bookkeeping table) by name.
+    order, then any other (the report's tables, a user's) by name.
 
-    Listed through Hadoop's file system, so any warehouse URI Spark can write works.
+    Listed with Arrow's file systems (local disks and mounts, S3, GCS, HDFS, Azure, with
+    credentials from the environment). Where Arrow cannot list the warehouse, the names this
+    project writes are asked of Delta one by one through SQL, which reaches any URI Spark can.
     """
-    jvm = spark.sparkContext._jvm  # Hadoop's FileSystem has no Python API
-    root = jvm.org.apache.hadoop.fs.Path(warehouse)
-    fs = root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    if not fs.exists(root):
-        return []
-    found = {
-        status.getPath().getName()
-        for status in fs.listStatus(root)
-        if status.isDirectory()
-        and fs.exists(jvm.org.apache.hadoop.fs.Path(status.getPath(), "_delta_log"))
-    }
+    try:
+        found = _listed_tables(warehouse)
+    except (OSError, ValueError, ImportError):  # no Arrow file system or credentials for it
+        from lib.report.tables import REPORT_TABLES
+
+        found = {
+            name
+            for name in (*TABLES, *REPORT_TABLES)
+            if delta.is_delta_table(spark, delta.table_path(warehouse, name))
+        }
     return [n for n in TABLES if n in found] + sorted(found - set(TABLES))
+
+
+def _listed_tables(warehouse: str) -> set[str]:
+    fs, root = arrow_filesystem(warehouse)
+    if fs.get_file_info(root).type != FileType.Directory:
+        return set()
+    return {
+        info.base_name
+        for info in fs.get_file_info(FileSelector(root))
+        if info.type == FileType.Directory
+        and fs.get_file_info(f"{info.path}/_delta_log").type == FileType.Directory
+    }
 
 
 def register_tables(

@@ -6,17 +6,23 @@ Practices (README, "Reading the tables"):
   replacement is one atomic commit;
 - tables stay at reader version 1 without deletion vectors or column mapping, so delta-rs and
   DuckDB read them; CHECK and NOT NULL constraints only raise the writer version.
+
+Only Spark SQL and the DataFrame API are used (no ``delta.tables.DeltaTable``, which needs
+py4j or a Delta Connect plugin): the same code runs in classic mode and through Spark Connect.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
 from lib import __version__
-from lib.tables import TABLES, Table, conform, spark_schema
+from lib.io.filesystems import arrow_filesystem, is_local
+from lib.tables import TABLES, Table, conform
 
 # Table names are stable: BI users and notebooks depend on them (README, "Data dictionary").
 FLOWS = "baci_flows"
@@ -34,6 +40,29 @@ READER_FRIENDLY_PROPERTIES = {
     "delta.enableDeletionVectors": "false",
     "delta.minReaderVersion": "1",
 }
+LOG_RETENTION = "delta.logRetentionDuration"
+DELETED_FILE_RETENTION = "delta.deletedFileRetentionDuration"
+# Delta stamps every commit of the session with this conf (OPTIMIZE too, which takes no option).
+COMMIT_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+# Session defaults that Delta copies into the properties of every table it creates
+# (spark.databricks.delta.properties.defaults.<key without "delta.">).
+PROPERTY_DEFAULTS_PREFIX = "spark.databricks.delta.properties.defaults."
+
+
+def property_default_conf(key: str) -> str:
+    """The session conf holding the default of table property ``key`` (``delta.x`` -> ...x)."""
+    return PROPERTY_DEFAULTS_PREFIX + key.removeprefix("delta.")
+
+
+def wanted_table_properties(spark: SparkSession) -> dict[str, str]:
+    """The retention properties a running job set for its tables (``lib.workflow.job_settings``,
+    scoped to the job); empty outside a job."""
+    wanted = {}
+    for key in (LOG_RETENTION, DELETED_FILE_RETENTION):
+        value = spark.conf.get(property_default_conf(key), None)
+        if value:
+            wanted[key] = value
+    return wanted
 
 
 def table_path(warehouse: str, name: str) -> str:
@@ -44,10 +73,46 @@ def commit_metadata(run_id: str, **extra: str) -> str:
     return json.dumps({"run_id": run_id, "code_version": __version__, **extra}, sort_keys=True)
 
 
-def table_exists(spark: SparkSession, warehouse: str, name: str) -> bool:
-    from delta.tables import DeltaTable
+@contextmanager
+def session_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
+    """Set session configuration for the duration of a block and put back what was there: a
+    job run from a user's notebook session leaves that session as it found it."""
+    saved = {key: spark.conf.get(key, None) for key in conf}
+    for key, value in conf.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
-    return DeltaTable.isDeltaTable(spark, table_path(warehouse, name))
+
+def is_delta_table(spark: SparkSession, path: str) -> bool:
+    """Whether ``path`` holds a Delta table (a local path is checked on disk, any other URI
+    by asking Delta through SQL)."""
+    if is_local(path):
+        fs, root = arrow_filesystem(path)
+        from pyarrow.fs import FileSelector, FileType
+
+        log = f"{root.rstrip('/')}/_delta_log"
+        if fs.get_file_info(log).type != FileType.Directory:
+            return False
+        return any(
+            info.path.endswith(".json")
+            for info in fs.get_file_info(FileSelector(log, allow_not_found=True))
+        )
+    try:
+        detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()
+    except AnalysisException:
+        return False
+    return detail is not None and detail["format"] == "delta"
+
+
+def table_exists(spark: SparkSession, warehouse: str, name: str) -> bool:
+    return is_delta_table(spark, table_path(warehouse, name))
 
 
 def write_table(
@@ -62,8 +127,8 @@ def write_table(
 ) -> None:
     """Overwrite the table, or only the rows matching ``replace_where``, in one commit.
 
-    Tables of the data dictionary (``lib.tables``) are conformed to it first: column order,
-    types and comments; their constraints are added after the first write.
+    Tables of the data dictionary (``lib.tables``) are created from it first (``ensure_table``)
+    and the rows conformed to it: column order, types and comments.
     """
     contract = TABLES.get(name)
     path = table_path(warehouse, name)
@@ -86,50 +151,66 @@ def write_table(
     writer.save(path)
 
 
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def properties_sql(properties: Mapping[str, str]) -> str:
+    """``{'a': 'x'}`` -> ``'a' = 'x'`` for ``TBLPROPERTIES (...)``."""
+    return ", ".join(
+        f"{_sql_string(key)} = {_sql_string(value)}" for key, value in sorted(properties.items())
+    )
+
+
+def create_table_sql(path: str, table: Table, properties: Mapping[str, str]) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` of a data-dictionary table at ``path``: its columns with
+    NOT NULL and comments, partitioning, comment and ``properties`` (CHECK constraints
+    included, so a new table gets them in its first commit)."""
+    columns = ",\n  ".join(
+        f"`{c.name}` {c.type}{'' if c.nullable else ' NOT NULL'} COMMENT {_sql_string(c.comment)}"
+        for c in table.columns
+    )
+    partitioned = (
+        f"\nPARTITIONED BY ({', '.join(f'`{c}`' for c in table.partition_by)})"
+        if table.partition_by
+        else ""
+    )
+    return (
+        f"CREATE TABLE IF NOT EXISTS delta.`{path}` (\n  {columns}\n) USING DELTA{partitioned}"
+        f"\nCOMMENT {_sql_string(table.comment)}\nTBLPROPERTIES ({properties_sql(properties)})"
+    )
+
+
 def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     """Create the table from the data dictionary if needed, with its comment, column comments,
-    NOT NULL columns and CHECK constraints.
+    NOT NULL columns, CHECK constraints and the running job's retention properties
+    (``wanted_table_properties``); bring an existing table's properties and constraints in
+    line.
 
-    These raise only the writer protocol version, so delta-rs and DuckDB still read the table,
-    and from then on Delta refuses any write that breaks them.
+    Constraints raise only the writer protocol version, so delta-rs and DuckDB still read the
+    table, and from then on Delta refuses any write that breaks them.
     """
-    from delta.tables import DeltaTable
-
-    from lib.maintenance import properties_sql, wanted_table_properties
-
     wanted = wanted_table_properties(spark)
-    # WHY remember: checking costs four Delta log reads (~1 s a table on a small machine) and
-    # a job writes each table several times; once checked in this session with the same
-    # wanted properties, a table that still exists needs nothing more.
-    key = (id(spark), path, table.name, tuple(sorted(wanted.items())))
-    exists = DeltaTable.isDeltaTable(spark, path)
+    # WHY remember: checking costs Delta log reads (~1 s a table on a small machine) and a job
+    # writes each table several times; once checked in this session with the same wanted
+    # properties, a table that still exists needs nothing more.
+    key = (path, table.name, tuple(sorted(wanted.items())))
+    exists = is_delta_table(spark, path)
     if key in _ENSURED and exists:
         return
     constraints = {
         f"delta.constraints.{name.lower()}": expression for name, expression in table.checks.items()
     }
     if not exists:
-        # A new table gets its properties and CHECK constraints in its first commit (one commit
-        # instead of one per constraint: ~3 s less per table).
-        builder = (
-            DeltaTable.createIfNotExists(spark)
-            .location(path)
-            .addColumns(spark_schema(table.name))
-            .partitionedBy(*table.partition_by)
-            .comment(table.comment)
-        )
-        properties = {"delta.enableDeletionVectors": "false", **wanted, **constraints}
-        for name, value in properties.items():
-            builder = builder.property(name, value)
-        builder.execute()
+        all_properties = {"delta.enableDeletionVectors": "false", **wanted, **constraints}
+        spark.sql(create_table_sql(path, table, all_properties))
     # A table made before (or concurrently, or by an earlier version): add what it lacks.
-    properties = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"] or {}
-    # The configured retention (lib.maintenance) for tables made before it was set or changed.
-    stale = {k: v for k, v in wanted.items() if properties.get(k) != v}
+    current = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"] or {}
+    stale = {k: v for k, v in wanted.items() if current.get(k) != v}
     if stale:
         spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({properties_sql(stale)})")
     for constraint, expression in table.checks.items():
-        if f"delta.constraints.{constraint.lower()}" not in properties:
+        if f"delta.constraints.{constraint.lower()}" not in current:
             spark.sql(
                 f"ALTER TABLE delta.`{path}` ADD CONSTRAINT {constraint} CHECK ({expression})"
             )
@@ -159,14 +240,18 @@ def read_table(
     return reader.load(table_path(warehouse, name))
 
 
+def last_commit(spark: SparkSession, path: str) -> dict | None:
+    """The table's latest commit (version, operation, operationMetrics, userMetadata, ...)."""
+    row = spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()
+    return None if row is None else row.asDict()
+
+
 def table_version(spark: SparkSession, warehouse: str, name: str) -> int | None:
     """The latest commit version, recorded in the run log as the version of an input table."""
     if not table_exists(spark, warehouse, name):
         return None
-    from delta.tables import DeltaTable
-
-    history = DeltaTable.forPath(spark, table_path(warehouse, name)).history(1)
-    return int(history.select("version").first()[0])
+    commit = last_commit(spark, table_path(warehouse, name))
+    return None if commit is None else int(commit["version"])
 
 
 def year_predicate(years: Iterable[int], column: str = "year") -> str:

@@ -1,5 +1,5 @@
 """Delta tables written from Arrow: Parquet files written by pyarrow inside Spark tasks, then
-one Delta commit of those files by delta-spark on the driver.
+one Delta commit of those files by delta-rs on the driver.
 
 WHY: the flows are parsed and checked by Arrow in Python tasks (lib.io.baci), and the country x
 product grid and the proximity pairs are computed by numpy in Python tasks (lib.indicators).
@@ -18,9 +18,8 @@ What Delta's own writer would do is done here too:
   duplicates. A task that fails or is retried leaves at most an uncommitted file, which no
   reader sees and VACUUM removes.
 
-The commit goes through Delta's transaction API (``DeltaLog``/``OptimisticTransaction``, the
-calls Delta's own commands make), reached over py4j; if a Delta release changes it, the error
-says so and ``output.writer = "spark"`` is the way around it.
+The commit goes through delta-rs's public transaction API (``create_write_transaction``), on
+the driver: no JVM internals, so it works in classic mode and through Spark Connect alike.
 """
 
 from __future__ import annotations
@@ -36,9 +35,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pyspark.sql import SparkSession
 
-from lib.io.filesystems import arrow_filesystem, is_local
+from lib.io.filesystems import arrow_filesystem, arrow_uri, is_local
 from lib.tables import TABLES, arrow_file_schema
 
 # Delta keeps string statistics to this prefix (dataSkippingStringPrefixLength); longer strings
@@ -186,76 +184,54 @@ def partition_predicate(replace: Mapping[str, Iterable[int]]) -> str:
 
 
 def commit_files(
-    spark: SparkSession,
     table_uri: str,
     adds: list[dict],
     replace: Mapping[str, Iterable[int]],
     user_metadata: str,
 ) -> int:
     """One commit: remove the files of the partitions in ``replace`` ({column: values}), add
-    ``adds``. Returns the new table version."""
-    replace = {column: {str(int(v)) for v in values} for column, values in replace.items()}
-    jvm = spark.sparkContext._jvm
-    try:
-        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, table_uri)
-        txn = log.startTransaction()
-        now = int(time.time() * 1000)
-        actions = []
-        # Reading every file registers the whole table as read: a concurrent writer conflicts.
-        for current in jvm.scala.jdk.javaapi.CollectionConverters.asJava(txn.filterFiles()):
-            add = json.loads(current.json())["add"]
-            values = add["partitionValues"]
-            if all(values.get(column) in wanted for column, wanted in replace.items()):
-                actions.append({"remove": _remove(add, now)})
-        actions.extend(adds)
-        action = jvm.org.apache.spark.sql.delta.actions.Action
-        java_actions = jvm.java.util.ArrayList()
-        for item in actions:
-            java_actions.add(action.fromJson(json.dumps(item)))
-        seq = jvm.scala.jdk.javaapi.CollectionConverters.asScala(java_actions).toSeq()
-        operation = _write_operation(
-            spark, list(replace), partition_predicate(replace), user_metadata
+    ``adds``. Returns the new table version.
+
+    Committed by delta-rs (``DeltaTable.create_write_transaction``, a public API) from the
+    driver: no JVM internals, so it works the same in classic Spark and through Spark Connect.
+    The commit is recorded as a WRITE in overwrite mode with its partition predicate, as
+    Delta's ``replaceWhere`` records it, and carries the run's ``userMetadata``.
+    """
+    from deltalake import DeltaTable  # the driver only
+    from deltalake.transaction import AddAction, CommitProperties
+
+    table = DeltaTable(arrow_uri(table_uri))
+    partition_by = table.metadata().partition_columns
+    actions = [
+        AddAction(
+            path=add["path"],
+            size=int(add["size"]),
+            partition_values=add["partitionValues"],
+            modification_time=int(add["modificationTime"]),
+            data_change=bool(add["dataChange"]),
+            stats=add["stats"],
         )
-        return int(txn.commit(seq, operation))
-    except Exception as error:  # errors from the JVM: name the way around them
-        if not type(error).__module__.startswith(("py4j", "pyspark.errors")):
-            raise
-        raise RuntimeError(
-            f"committing {len(adds)} Arrow-written file(s) to {table_uri} through Delta's "
-            f"transaction API failed ({error.__class__.__name__}: {str(error)[:500]}). If the "
-            'Delta version changed that API, set output.writer = "spark".'
-        ) from error
-
-
-def _remove(add: dict, now: int) -> dict:
-    return {
-        "path": add["path"],
-        "deletionTimestamp": now,
-        "dataChange": True,
-        "extendedFileMetadata": True,
-        "partitionValues": add["partitionValues"],
-        "size": add["size"],
+        for add in (action["add"] for action in adds)
+    ]
+    filters = [
+        (column, "in", sorted({str(int(v)) for v in values})) for column, values in replace.items()
+    ]
+    parameters = {
+        "mode": "Overwrite",
+        "partitionBy": json.dumps(partition_by),
+        "predicate": partition_predicate(replace),
     }
-
-
-def _write_operation(spark: SparkSession, partition_by: list[str], predicate: str, metadata: str):
-    """DeltaOperations.Write(Overwrite, partitionBy, predicate, userMetadata, None, ...): the
-    operation replaceWhere records. Built by reflection: its later optional arguments vary
-    between Delta releases."""
-    jvm, gateway = spark.sparkContext._jvm, spark.sparkContext._gateway
-    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-    write = loader.loadClass("org.apache.spark.sql.delta.DeltaOperations$Write")
-    constructor = max(write.getConstructors(), key=lambda c: c.getParameterCount())
-    option = jvm.scala.Option
-    columns = jvm.scala.jdk.javaapi.CollectionConverters.asScala(partition_by).toSeq()
-    arguments = gateway.new_array(jvm.java.lang.Object, constructor.getParameterCount())
-    arguments[0] = jvm.org.apache.spark.sql.SaveMode.Overwrite
-    arguments[1] = option.apply(columns)
-    arguments[2] = option.apply(predicate)
-    arguments[3] = option.apply(metadata)
-    for i in range(4, constructor.getParameterCount()):
-        arguments[i] = option.empty()
-    return constructor.newInstance(arguments)
+    table.create_write_transaction(
+        actions,
+        mode="overwrite",
+        schema=table.schema(),
+        partition_by=partition_by,
+        partition_filters=filters,
+        commit_properties=CommitProperties(
+            custom_metadata={"userMetadata": user_metadata, "operationParameters": parameters}
+        ),
+    )
+    return DeltaTable(arrow_uri(table_uri)).version()
 
 
 def _sql_literal(value: object) -> str:

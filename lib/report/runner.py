@@ -50,11 +50,25 @@ def run_report(
             "ecomplexity-report",
             extra_conf={"spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions)},
         )
-    warehouse = config.output.warehouse
     run = RunRecord("report", config)
-    spark.conf.set(
-        "spark.databricks.delta.commitInfo.userMetadata", delta.commit_metadata(run.run_id)
-    )
+    # Every commit of the report is stamped with its run id, for the report's duration only.
+    with delta.session_conf(spark, {delta.COMMIT_METADATA_CONF: delta.commit_metadata(run.run_id)}):
+        html_path = _report(spark, run, mapping, services, out_dir, params)
+    if own_session:
+        spark.stop()
+    return html_path
+
+
+def _report(
+    spark: SparkSession,
+    run: RunRecord,
+    mapping: SectorMapping,
+    services: pd.DataFrame | None,
+    out_dir: Path,
+    params: ReportParams | None,
+) -> Path:
+    config = run.config
+    warehouse = config.output.warehouse
     read = spark_reader(spark, warehouse)
     try:
         if params is None:  # a remote warehouse: the checks run through Spark
@@ -106,6 +120,4 @@ def run_report(
     print(f"Report for {params.country.label}: {len(written)} figures and {html_path}")
     if skipped:
         print(f"Not drawn (no data): {', '.join(skipped)}")
-    if own_session:
-        spark.stop()
     return html_path

@@ -90,10 +90,10 @@ def test_commit_replaces_partitions_atomically(spark, warehouse):
             flows([251], [3.0], quantity=[7.0]), table_uri, delta.FLOWS, {"year": 2002}
         ),
     ]
-    commit_files(spark, table_uri, first, {"year": [2001, 2002]}, delta.commit_metadata("r1"))
+    commit_files(table_uri, first, {"year": [2001, 2002]}, delta.commit_metadata("r1"))
     # The rerun of 2002 replaces it, 2001 stays.
     again = [write_data_file(flows([4, 56], [5.0, 6.0]), table_uri, delta.FLOWS, {"year": 2002})]
-    version = commit_files(spark, table_uri, again, {"year": [2002]}, delta.commit_metadata("r2"))
+    version = commit_files(table_uri, again, {"year": [2002]}, delta.commit_metadata("r2"))
 
     rows = sorted(
         (r.year, r.exporter, r.value)
@@ -157,7 +157,7 @@ def test_arrow_files_have_the_statistics_spark_writes(spark, warehouse):
         else:
             delta.ensure_table(spark, table_uri, TABLES[delta.FLOWS])
             add = write_data_file(rows, table_uri, delta.FLOWS, {"year": 2001})
-            commit_files(spark, table_uri, [add], {"year": [2001]}, delta.commit_metadata("r"))
+            commit_files(table_uri, [add], {"year": [2001]}, delta.commit_metadata("r"))
         actions = pa.table(DeltaTable(table_uri).get_add_actions(flatten=True)).to_pandas()
         columns = [
             c
