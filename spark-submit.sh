@@ -3,6 +3,7 @@
 #
 #   ./spark-submit.sh jobs/fitness.py [job options]          run a job (local mode by default)
 #   ./spark-submit.sh --master spark://host:7077 jobs/fitness.py ...   any spark-submit option passes through
+#   ./spark-submit.sh --remote sc://host:15002 jobs/fitness.py ...     through a Spark Connect server
 #   ./spark-submit.sh --test [pytest options]                run the test suite
 #   ./spark-submit.sh --bench [benchmark options]            the full-scale benchmark (bench/README.md)
 #   ./spark-submit.sh --bootstrap                            only install (venv + Delta jars)
@@ -119,6 +120,15 @@ case "${1:-}" in
 esac
 
 bootstrap
+
+# Spark Connect: the job is a plain Python client of the server (no local JVM); lib/ travels to
+# the server's Python workers as an artifact (lib.session.ship_code).
+if [ "${1:-}" = --remote ]; then
+  [ $# -ge 3 ] || die "usage: ./spark-submit.sh --remote sc://host:port jobs/JOB.py [options]"
+  export ECX_SPARK_REMOTE="$2"; shift 2
+  cd "$ROOT"
+  exec "$PY" "$@"
+fi
 build_code_zip
 
 # Split the user's spark-submit options from the application and its arguments.

@@ -3,8 +3,8 @@
 Reads M (``mcp``) of the given years from ``country_product_year`` and caches it grouped by
 year, and starts one Python worker per core with the modules the stage imports (untimed, as
 the numpy loop gets its matrices built and numpy imported before its timing; the JSON has the
-worker start-up seconds too), then runs, one Spark task per year as the pipeline does
-(``lib.matrices.per_year_tables``), Fitness-Complexity and ECI / PCI with the configured
+worker start-up seconds too), then runs, one Spark task per year as the pipeline places them
+(``lib.matrices.one_partition_per_year``), Fitness-Complexity and ECI / PCI with the configured
 options; the country and product vectors are materialised (a no-op write). The timed part
 runs ``--repeat`` times (default 3) in the same session; ``seconds`` is the median (the upper
 one for an even count), ``runs`` every time. Prints one JSON object.
@@ -15,10 +15,12 @@ one for an even count), ``runs`` every time. Prints one JSON object.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import functions as F
 
 from lib.cli import common_parser, config_from_args
@@ -26,13 +28,10 @@ from lib.config import parse_years
 from lib.eci import eci_pci_matrix
 from lib.fitness import fitness_complexity_matrix
 from lib.io import delta
-from lib.matrices import per_year_tables, year_matrix
+from lib.matrices import each_year_of_partition, one_partition_per_year, year_matrix
 from lib.session import build_session
 
-SCHEMAS = {
-    "country": "year int, country_code int, fitness double, eci double",
-    "product": "year int, product string, complexity double, pci double",
-}
+SCHEMA = "year bigint, n bigint, fitness double, eci double"  # the country vectors
 
 
 def main() -> None:
@@ -46,23 +45,18 @@ def main() -> None:
         "bench-fitness-eci",
         extra_conf={"spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions)},
     )
-    from pyspark.sql import types as T
-
-    schemas = {name: T._parse_datatype_string(ddl) for name, ddl in SCHEMAS.items()}
     fitness_cfg, normalization = config.fitness, config.eci.normalization
 
-    def compute(year: int, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    def compute(year: int, rows: pd.DataFrame):
         ym = year_matrix(rows)
         fit = fitness_complexity_matrix(ym.M, fitness_cfg.max_iterations, fitness_cfg.tolerance)
         eci = eci_pci_matrix(ym.M, normalization)
-        return {
-            "country": pd.DataFrame(
-                {"year": year, "country_code": ym.countries, "fitness": fit.fitness, "eci": eci.eci}
+        yield pa.RecordBatch.from_pandas(
+            pd.DataFrame(
+                {"year": year, "n": len(ym.countries), "fitness": fit.fitness, "eci": eci.eci}
             ),
-            "product": pd.DataFrame(
-                {"year": year, "product": ym.products, "complexity": fit.complexity, "pci": eci.pci}
-            ),
-        }
+            preserve_index=False,
+        )
 
     rows = delta.read_table(spark, config.output.warehouse, delta.COUNTRY_PRODUCT_YEAR)
     years = parse_years(config.input.years, "input.years")
@@ -72,17 +66,17 @@ def main() -> None:
     # The input, M as long rows grouped (and sorted) by year, is read and cached first
     # (untimed), as the numpy loop gets its matrices built: the timing is the yearly Fitness +
     # ECI tasks.
-    rows = rows.repartition("year").sortWithinPartitions("year").persist()
+    span = sorted(r["year"] for r in rows.select("year").distinct().collect())
+    rows = one_partition_per_year(rows, span).persist()
     rows.count()
     workers_started = start_python_workers(spark)
     runs = []
     for _ in range(max(args.repeat, 1)):
         start = time.perf_counter()
-        tables = per_year_tables(rows, compute, schemas)
-        for df in tables.values():
-            df.write.format("noop").mode("overwrite").save()
+        vectors = rows.mapInArrow(each_year_of_partition(compute), SCHEMA)
+        vectors.write.format("noop").mode("overwrite").save()
         runs.append(round(time.perf_counter() - start, 2))
-    n_years = rows.select("year").distinct().count()
+    n_years = len(span)
     rows.unpersist()
     print(
         json.dumps(
@@ -99,7 +93,7 @@ def main() -> None:
 
 def start_python_workers(spark) -> float:
     """One Python task per core importing what the stage imports; returns its seconds."""
-    cores = spark.sparkContext.defaultParallelism
+    cores = int(spark.conf.get("spark.default.parallelism", None) or os.cpu_count() or 2)
 
     def load(batches):
         import lib.eci  # noqa: F401

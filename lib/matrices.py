@@ -14,11 +14,12 @@ peer tools either drop such rows silently or let one of them turn the whole year
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -219,3 +220,19 @@ def one_partition_per_year(rows: DataFrame, years: list[int]) -> DataFrame:
         .repartition(n, "_partition_key")
         .drop("_partition_key")
     )
+
+
+def each_year_of_partition(
+    compute: Callable[[int, pd.DataFrame], Iterator[pa.RecordBatch]],
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """A ``mapInArrow`` function running ``compute(year, rows)`` for each year of its
+    partition (one year a partition after ``one_partition_per_year``)."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = pa.Table.from_batches(list(batches)).to_pandas()
+        if not len(rows):
+            return
+        for year, group in rows.groupby("year", sort=True):
+            yield from compute(int(year), group.reset_index(drop=True))
+
+    return run

@@ -55,7 +55,13 @@ from lib.indicators import (
 )
 from lib.io import delta
 from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
-from lib.matrices import TABLE_COLUMN, conformed_frame, one_partition_per_year, tagged_schema
+from lib.matrices import (
+    TABLE_COLUMN,
+    conformed_frame,
+    each_year_of_partition,
+    one_partition_per_year,
+    tagged_schema,
+)
 from lib.products import product_descriptions
 from lib.tables import TABLES, spark_schema
 
@@ -262,26 +268,16 @@ def _spark_tasks(spark: SparkSession, config: Config, settings: YearSettings, ye
         for block in proximity_blocks(ind, settings.min_proximity):
             yield from _frame_batches(block, PROXIMITY_SCHEMA)
 
-    small = _collect_small(exports.mapInArrow(_per_year(small_rows), SMALL_TAGGED))
+    small = _collect_small(exports.mapInArrow(each_year_of_partition(small_rows), SMALL_TAGGED))
     small.pop("files")
-    large = {delta.COUNTRY_PRODUCT_YEAR: exports.mapInArrow(_per_year(grid), GRID_SCHEMA)}
+    large = {
+        delta.COUNTRY_PRODUCT_YEAR: exports.mapInArrow(each_year_of_partition(grid), GRID_SCHEMA)
+    }
     if settings.product_space:
-        large[delta.PRODUCT_PROXIMITY] = exports.mapInArrow(_per_year(pairs), PROXIMITY_SCHEMA)
+        large[delta.PRODUCT_PROXIMITY] = exports.mapInArrow(
+            each_year_of_partition(pairs), PROXIMITY_SCHEMA
+        )
     return small, {}, large, (exports,)
-
-
-def _per_year(compute: Callable[[int, pd.DataFrame], Iterator[pa.RecordBatch]]):
-    """A mapInArrow function running ``compute(year, rows)`` for each year of its partition
-    (one year a partition, ``one_partition_per_year``)."""
-
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows = pa.Table.from_batches(list(batches)).to_pandas()
-        if not len(rows):
-            return
-        for year, group in rows.groupby("year", sort=True):
-            yield from compute(int(year), group.reset_index(drop=True))
-
-    return run
 
 
 def _frame_batches(frame: pd.DataFrame, schema: T.StructType) -> Iterator[pa.RecordBatch]:
