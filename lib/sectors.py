@@ -10,7 +10,7 @@ Mappings are CSV files with one code column (``hs6``, ``hs4`` or ``hs2``; codes 
 leading zeros) and one sector column. Two ship in ``conf/sectors/``: ``hs_sections`` (the 21 WCO
 sections) and ``goods15`` (our approximation of the report's 15 goods sectors, see
 ``docs/report.md``). A user file may hold several code columns and several candidate sector
-columns (as ``../shared/data/mappings/hs92_hs6_atlas_sectors.csv``): the most detailed code
+columns (as ``tests/data/mappings/hs92_hs6_atlas_sectors.csv``): the most detailed code
 column is the key, and a coarser code column is used as a fallback only for codes whose sector is
 the same for every row of the file (so an HS6 table also maps a new HS6 code of a known chapter).
 Products that no rule maps go to the sector ``UNMAPPED``: they stay in the totals, so shares and

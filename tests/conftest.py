@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("ECX_SHARED", PROJECT_ROOT.parent / "shared"))
-SHARED_REAL = SHARED / "data" / "real"
-SHARED_MAPPINGS = SHARED / "data" / "mappings"
+# Real reference data kept in the repository, one folder per source (tests/data/README.md).
+TEST_DATA = PROJECT_ROOT / "tests" / "data"
 
 FAST_TEST_CONF = {
     "spark.sql.shuffle.partitions": "2",
@@ -24,11 +22,12 @@ FAST_TEST_CONF = {
 }
 
 
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared, or skip the test with a clear message where it is absent."""
-    path = SHARED.joinpath(*parts)
+def data_path(*parts: str) -> Path:
+    """A file or folder under tests/data. WHY no skip: a reference test that cannot find its
+    data must fail, never pass silently by skipping."""
+    path = TEST_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"reference data not available: {path} (the ../shared folder is absent)")
+        raise FileNotFoundError(f"reference data missing from the repository: {path}")
     return path
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lib.indicators import YearSettings, grid_rows, summary_tables, year_indicators
-from tests.conftest import shared_path
+from tests.conftest import data_path
 
-CID_DIR = ("data", "real", "cid_py_ecomplexity")
-R_DIR = ("data", "real", "economiccomplexity_r")
+CID_DIR = ("cid_py_ecomplexity",)
+R_DIR = ("economiccomplexity_r",)
 
 
 def _exports(year, countries: pd.Series, products: pd.Series, values: pd.Series):
@@ -67,7 +67,7 @@ def yearly_core(exports: pd.DataFrame, **settings) -> CoreOutput:
 
 
 def stata_fixture_trade() -> pd.DataFrame:
-    return pd.read_csv(shared_path(*CID_DIR, "trade_data_sample.csv"), dtype={"hs92": str})
+    return pd.read_csv(data_path(*CID_DIR, "trade_data_sample.csv"), dtype={"hs92": str})
 
 
 def stata_fixture_exports() -> tuple[pd.DataFrame, dict[str, int]]:
@@ -81,6 +81,6 @@ def stata_fixture_exports() -> tuple[pd.DataFrame, dict[str, int]]:
 def r_package_exports() -> tuple[pd.DataFrame, dict[str, int]]:
     """The R package's world trade (average 1998-2000) as exports rows of year 2000."""
     trade = pd.read_csv(
-        shared_path(*R_DIR, "world_trade_avg_1998_to_2000.csv"), dtype={"product": str}
+        data_path(*R_DIR, "world_trade_avg_1998_to_2000.csv"), dtype={"product": str}
     )
     return _exports(2000, trade["country"], trade["product"], trade["value"])

@@ -13,7 +13,7 @@ import pytest
 
 from lib.eci import eci_pci_matrix
 from lib.matrices import year_matrix
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from tests.reference_data import CID_DIR, R_DIR, stata_fixture_exports, yearly_core
 
 
@@ -55,15 +55,15 @@ def test_core_matches_pxp_eigen_implementation(seed):
 
 def test_zscore_matches_r_package_derived_eigenvalues():
     """Secondary reference: derived_*.csv (2nd eigenvector, z-score with sample sd)."""
-    ones = pd.read_csv(shared_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
+    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
     countries = sorted(ones["country"].unique())
     ones["country_code"] = ones["country"].map({c: i for i, c in enumerate(countries)})
     ones["mcp"] = 1
     ym = year_matrix(ones)
     res = eci_pci_matrix(ym.M, "zscore")
-    eci_ref = pd.read_csv(shared_path(*R_DIR, "derived_eci_country.csv")).set_index("country")
+    eci_ref = pd.read_csv(data_path(*R_DIR, "derived_eci_country.csv")).set_index("country")
     pci_ref = pd.read_csv(
-        shared_path(*R_DIR, "derived_pci_product.csv"), dtype={"product": str}
+        data_path(*R_DIR, "derived_pci_product.csv"), dtype={"product": str}
     ).set_index("product")
     d_eci = np.max(np.abs(res.eci - eci_ref.loc[countries, "eci_eigen"].to_numpy()))
     d_pci = np.max(np.abs(res.pci - pci_ref.loc[list(ym.products), "pci_eigen"].to_numpy()))
@@ -92,7 +92,7 @@ def test_stata_ground_truth():
 
     got_c = core.country.copy()
     got_c["origin"] = got_c["country_code"].map(inverse)
-    ref_c = pd.read_csv(shared_path(*CID_DIR, "stata_ground_truth_country.csv"))
+    ref_c = pd.read_csv(data_path(*CID_DIR, "stata_ground_truth_country.csv"))
     merged = ref_c.merge(got_c, on=["year", "origin"], suffixes=("_stata", ""), validate="1:1")
     assert len(merged) == len(ref_c) == 20
     d_eci = np.max(np.abs(merged["eci"] - merged["eci_stata"]))
@@ -103,9 +103,7 @@ def test_stata_ground_truth():
     assert (top["eci_rank"] == 1).all()
 
     got_p = core.product.rename(columns={"product": "hs92"})
-    ref_p = pd.read_csv(
-        shared_path(*CID_DIR, "stata_ground_truth_product.csv"), dtype={"hs92": str}
-    )
+    ref_p = pd.read_csv(data_path(*CID_DIR, "stata_ground_truth_product.csv"), dtype={"hs92": str})
     merged_p = ref_p.merge(got_p, on=["year", "hs92"], suffixes=("_stata", ""), validate="1:1")
     assert len(merged_p) == len(ref_p) == 60
     d_pci = np.max(np.abs(merged_p["pci"] - merged_p["pci_stata"]))

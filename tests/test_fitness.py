@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lib.fitness import fitness_complexity_matrix, iterate_fitness
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from tests.reference_data import R_DIR, r_package_exports, yearly_core
 
 # --- an independent, deliberately plain implementation (loops, no shared code) --------------
@@ -140,19 +140,19 @@ def test_r_package_reference(r_package_core):
     inverse = {i: c for c, i in codes.items()}
 
     # M equals the package's balassa_index ones, exactly.
-    ones = pd.read_csv(shared_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
+    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
     ours = core.grid[core.grid["mcp"] == 1]
     ours_pairs = {(inverse[c], p) for c, p in zip(ours.country_code, ours["product"], strict=True)}
     assert ours_pairs == set(zip(ones.country, ones["product"], strict=True)), "M differs from R"
 
     got_f = core.country.set_index(core.country["country_code"].map(inverse))["fitness"]
-    ref_f = pd.read_csv(shared_path(*R_DIR, "package_output_fitness_country.csv"))
+    ref_f = pd.read_csv(data_path(*R_DIR, "package_output_fitness_country.csv"))
     ref_f = ref_f.set_index("country")["fitness"].loc[got_f.index]
     assert_close(got_f.to_numpy(), ref_f.to_numpy(), 1e-9, "fitness vs R package (rtol 1e-9)")
 
     got_q = core.product.set_index("product")["complexity"]
     ref_q = pd.read_csv(
-        shared_path(*R_DIR, "package_output_fitness_product.csv"), dtype={"product": str}
+        data_path(*R_DIR, "package_output_fitness_product.csv"), dtype={"product": str}
     ).set_index("product")["complexity"]
     assert set(got_q.index) == set(ref_q.index)
     assert_close(

@@ -16,7 +16,7 @@ import pytest
 from lib.eci import eci_pci_matrix
 from lib.indicators import YearSettings, proximity_blocks, year_indicators
 from lib.product_space import density_and_outlook_matrix, proximity_matrix
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from tests.reference_data import (
     CID_DIR,
     R_DIR,
@@ -27,7 +27,7 @@ from tests.reference_data import (
 )
 
 # Cells of Stata's full fixture (cid-harvard/py-ecomplexity, MIT, tests/fixtures/
-# stata_ground_truth.csv at 554cc5dc), whose density and cog columns ../shared does not carry:
+# stata_ground_truth.csv at 554cc5dc), whose density and cog columns tests/data does not carry:
 # (year, origin, hs92) -> (density, cog), digits verbatim. They pin the Stata conventions
 # (diagonal 0, COG divided by ECI's long-row sample sd) that py-ecomplexity does not follow.
 STATA_CELLS = {
@@ -104,7 +104,7 @@ def test_proximity_matches_r_definition():
     ind = year_indicators(2000, exports, YearSettings())
     got = pd.concat(proximity_blocks(ind), ignore_index=True)
 
-    ones = pd.read_csv(shared_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
+    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
     products = np.array(sorted(ones["product"].unique()))
     M = np.zeros((len(codes), len(products)))
     M[ones["country"].map(codes).to_numpy(), np.searchsorted(products, ones["product"])] = 1
@@ -140,7 +140,7 @@ def test_stata_coi_and_cells(stata_core):
     _, codes, exports = stata_core
     core = yearly_core(exports)
     got = _named(core.country, codes)
-    ref = pd.read_csv(shared_path(*CID_DIR, "stata_ground_truth_country.csv"))
+    ref = pd.read_csv(data_path(*CID_DIR, "stata_ground_truth_country.csv"))
     merged = ref.merge(got, on=["year", "origin"], suffixes=("_stata", ""), validate="1:1")
     assert len(merged) == 20
     d_coi = np.max(np.abs(merged["coi"] - merged["coi_stata"]))

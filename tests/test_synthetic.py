@@ -20,7 +20,7 @@ from scipy.stats import skew, spearmanr
 
 from lib import synthetic
 from lib.synthetic import SIZES, SizeSpec, generate_release
-from tests.conftest import PROJECT_ROOT, shared_path
+from tests.conftest import PROJECT_ROOT, data_path
 
 FLOW_LINE = re.compile(
     r"^(\d{4}),(\d+),(\d+),([0-9]{6}|9999AA),(\d+\.\d{3}),( *(?:\d+\.\d{3}|NA))$"
@@ -396,7 +396,7 @@ def test_chapter_table() -> None:
 
 
 def test_chapter_sections_agree_with_reference_mapping() -> None:
-    reference = pd.read_csv(shared_path("data", "mappings", "hs2_sectors.csv"), dtype=str)
+    reference = pd.read_csv(data_path("mappings", "hs2_sectors.csv"), dtype=str)
     reference = reference[reference["hs2"] != "99"]  # BACI's pseudo-chapter, no HS section
     expected = dict(zip(reference["hs2"], reference["hs_section_number"].astype(int), strict=True))
     chapters = synthetic.load_chapters()
@@ -406,7 +406,7 @@ def test_chapter_sections_agree_with_reference_mapping() -> None:
 
 
 def test_last_headings_agree_with_real_baci_product_list() -> None:
-    path = shared_path("data", "real", "baci_v202401_codes", "product_codes_HS92_V202401.csv")
+    path = data_path("baci_v202401_codes", "product_codes_HS92_V202401.csv")
     codes = pd.read_csv(path, dtype=str, keep_default_na=False)["code"]
     real_last = codes.str[:4].groupby(codes.str[:2]).max()
     for chapter in synthetic.load_chapters():
@@ -426,7 +426,7 @@ def test_country_table() -> None:
 
 
 def test_country_table_agrees_with_real_baci_codes() -> None:
-    path = shared_path("data", "real", "baci_v202401_codes", "country_codes_V202401.csv")
+    path = data_path("baci_v202401_codes", "country_codes_V202401.csv")
     reference = pd.read_csv(path, dtype=str, keep_default_na=False)
     real_iso3 = dict(
         zip(reference["country_code"].astype(int), reference["country_iso3"], strict=True)

@@ -1,4 +1,4 @@
-"""Parsing BACI files as CEPII ships them: real extracts from ../shared and crafted faults."""
+"""Parsing BACI files as CEPII ships them: real extracts in tests/data and crafted faults."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from lib.io.baci import (
     read_country_codes,
     read_product_codes,
 )
-from tests.conftest import shared_path
+from tests.conftest import data_path
 
-SAMPLE = ("data", "real", "baci_hs17_y2020_sample")
-CODES_2024 = ("data", "real", "baci_v202401_codes")
+SAMPLE = ("baci_hs17_y2020_sample",)
+CODES_2024 = ("baci_v202401_codes",)
 
 
 def parse_all(flow: FlowFile, country_codes, product_codes) -> pa.Table:
@@ -31,7 +31,7 @@ def parse_all(flow: FlowFile, country_codes, product_codes) -> pa.Table:
 
 
 def test_real_country_codes_old_layout_latin1():
-    path = shared_path(*SAMPLE, "country_codes_V202201.csv")
+    path = data_path(*SAMPLE, "country_codes_V202201.csv")
     codes = read_country_codes(SourceFile(str(path)))
     assert len(codes) == 238
     assert codes.columns.tolist() == ["country_code", "country_name", "iso2", "iso3"]
@@ -43,7 +43,7 @@ def test_real_country_codes_old_layout_latin1():
 
 
 def test_real_country_codes_v202401_layout():
-    path = shared_path(*CODES_2024, "country_codes_V202401.csv")
+    path = data_path(*CODES_2024, "country_codes_V202401.csv")
     codes = read_country_codes(SourceFile(str(path))).set_index("country_code")
     assert len(codes) == 238
     assert codes.loc[490, "iso3"] == "S19"
@@ -54,7 +54,7 @@ def test_real_country_codes_v202401_layout():
 
 
 def test_real_product_codes_keep_leading_zeros():
-    path = shared_path(*CODES_2024, "product_codes_HS92_V202401.csv")
+    path = data_path(*CODES_2024, "product_codes_HS92_V202401.csv")
     products = read_product_codes(SourceFile(str(path)))
     assert len(products) == 5022
     assert products["product"].str.len().eq(6).all()
@@ -63,7 +63,7 @@ def test_real_product_codes_keep_leading_zeros():
 
 
 def test_real_flow_extract_padded_q_and_na():
-    folder = shared_path(*SAMPLE)
+    folder = data_path(*SAMPLE)
     flows_path = folder / "BACI_HS17_Y2020_V202301_subset_i4_i710.csv"
     countries = read_country_codes(SourceFile(str(folder / "country_codes_V202201.csv")))
     lines = flows_path.read_text().splitlines()[1:]

@@ -18,11 +18,11 @@ from lib.sectors import (
     sector_exports,
     sector_rca,
 )
-from tests.conftest import shared_path
+from tests.conftest import data_path
 
 
 def _reference(name: str) -> pd.DataFrame:
-    return pd.read_csv(shared_path("data", "mappings", name), dtype=str, keep_default_na=False)
+    return pd.read_csv(data_path("mappings", name), dtype=str, keep_default_na=False)
 
 
 def test_hs_sections_agree_with_the_reference_and_our_chapter_table():
@@ -74,7 +74,7 @@ def _same_section(sections, chapter: str) -> list[str]:
 
 
 def test_reference_hs2_file_loads_as_a_user_mapping_with_a_chosen_column():
-    path = shared_path("data", "mappings", "hs2_sectors.csv")
+    path = data_path("mappings", "hs2_sectors.csv")
     with pytest.raises(SectorMappingError, match="several candidate sector columns"):
         load_sector_mapping(str(path))
     atlas = load_sector_mapping(str(path), "atlas_sector")
@@ -92,15 +92,13 @@ def test_reference_hs2_file_loads_as_a_user_mapping_with_a_chosen_column():
 
 
 def test_reference_hs6_file_falls_back_to_chapters_for_codes_it_lacks():
-    path = shared_path("data", "mappings", "hs92_hs6_atlas_sectors.csv")
+    path = data_path("mappings", "hs92_hs6_atlas_sectors.csv")
     hs6 = load_sector_mapping(str(path), "atlas_sector")
     assert set(hs6.rules.digits) == {6, 4, 2}
     assert hs6.sector_of("010111") == "Agriculture"
     # 710820 and 711890 are BACI codes missing from the Atlas list (SOURCE.md): chapter 71.
     assert hs6.sector_of("710820") == hs6.sector_of("711890") == "Stone"
-    hs2 = load_sector_mapping(
-        str(shared_path("data", "mappings", "hs2_sectors.csv")), "atlas_sector"
-    )
+    hs2 = load_sector_mapping(str(data_path("mappings", "hs2_sectors.csv")), "atlas_sector")
     reference = _reference("hs92_hs6_atlas_sectors.csv")
     sample = reference.sample(200, random_state=1)
     for code, sector in zip(sample.hs6, sample.atlas_sector, strict=True):
@@ -202,7 +200,7 @@ def test_erratic_items_get_a_sector_when_not_excluded(spark, tiny_warehouse):
 
 
 def test_spark_assignment_equals_the_python_rule(spark):
-    path = shared_path("data", "mappings", "hs92_hs6_atlas_sectors.csv")
+    path = data_path("mappings", "hs92_hs6_atlas_sectors.csv")
     mapping = load_sector_mapping(str(path), "atlas_sector")
     codes = ["010111", "710820", "711890", "870323", "999999", "9999AA", "271011", "880240"]
     products = spark.createDataFrame([(c,) for c in codes], "product string")
