@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from lib.cli import common_parser, config_from_args
 from lib.io.baci import BaciFormatError
-from lib.run_log import RunRecord
+from lib.provenance import SYNTHETIC_BANNER, DataSource
+from lib.run_log import RunRecord, warehouse_data_source
 from lib.session import build_session
 from lib.workflow import (
     absolute,
@@ -72,12 +73,19 @@ def main() -> None:
     with job_settings(spark, run):
         try:
             years = _ingest_and_indicators(spark, config, release, run, args.full_refresh)
+            source = (
+                DataSource((release.release,), release.source_kind)
+                if release is not None
+                else warehouse_data_source(spark, warehouse)
+            )
+            run.source_kind = source.kind
         except BaseException as exc:
             run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         run.write(spark, warehouse, "succeeded")
 
     latest = years[-1]
+    print(data_banner(source))
     print(top_table(spark, warehouse, "fitness", latest, args.top))
     print(top_table(spark, warehouse, "eci", latest, args.top))
     print(f"\nRun {run.run_id} wrote its tables under {absolute(warehouse)}:")
@@ -86,7 +94,27 @@ def main() -> None:
         "  fitness_convergence, baci_flows, baci_quarantine, baci_countries, baci_products, run_log"
     )
     print(f"Stage seconds: {run.stage_seconds}")
+    if source.synthetic:
+        print(f"Reminder: {SYNTHETIC_BANNER} (run_log.source_kind = synthetic).")
     spark.stop()
+
+
+def data_banner(source: DataSource) -> str:
+    """What the printed numbers come from; a framed warning when they are synthetic."""
+    if not source.synthetic:
+        return f"\nData: {source.description()}"
+    rule = "=" * 78
+    return "\n".join(
+        [
+            "",
+            rule,
+            f"  {SYNTHETIC_BANNER}",
+            f"  Data: {source.description()}.",
+            "  Countries and HS products are real; the trade flows are invented. For real",
+            "  results pass a CEPII BACI release: --source BACI_HS92_V202401.zip",
+            rule,
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ regenerated identically, and ``--workers N`` makes years in parallel processes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -63,7 +64,8 @@ def build_size(args: argparse.Namespace) -> SizeSpec:
     overrides = (args.countries, args.products, args.flows_per_year)
     if years is None and all(value is None for value in overrides):
         return base
-    return synthetic.SizeSpec(
+    return dataclasses.replace(
+        base,
         years=tuple(years) if years else base.years,
         n_countries=args.countries or base.n_countries,
         n_products=args.products or base.n_products,

@@ -16,6 +16,7 @@ from pyspark.sql import SparkSession
 from lib import __version__
 from lib.config import Config
 from lib.io import delta
+from lib.provenance import DataSource, data_source
 from lib.tables import spark_schema
 
 RUN_LOG_SCHEMA = spark_schema("run_log")  # the data dictionary's columns
@@ -37,6 +38,7 @@ class RunRecord:
     input_versions: dict[str, int] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    source_kind: str | None = None  # lib.provenance: real or synthetic
 
     def write(
         self, spark: SparkSession, warehouse: str, status: str, error: str | None = None
@@ -56,6 +58,7 @@ class RunRecord:
             {k: int(v) for k, v in self.row_counts.items()},
             {k: float(v) for k, v in self.stage_seconds.items()},
             error,
+            self.source_kind,
         )
         df = spark.createDataFrame([row], RUN_LOG_SCHEMA)
         delta.append_rows(df, warehouse, delta.RUN_LOG, self.run_id)
@@ -66,3 +69,24 @@ class RunRecord:
             indent=2,
             sort_keys=True,
         )
+
+
+def warehouse_data_source(spark: SparkSession, warehouse: str) -> DataSource:
+    """Real or synthetic: the releases of the warehouse's code lists (``baci_countries``, a few
+    hundred rows) and what the run log recorded for them."""
+    if not delta.table_exists(spark, warehouse, delta.COUNTRIES):
+        return DataSource((), None)
+    releases = [
+        r["release"]
+        for r in delta.read_table(spark, warehouse, delta.COUNTRIES)
+        .select("release")
+        .distinct()
+        .collect()
+    ]
+    logged: list[tuple[str | None, str | None]] = []
+    if delta.table_exists(spark, warehouse, delta.RUN_LOG):
+        log = delta.read_table(spark, warehouse, delta.RUN_LOG)
+        if "source_kind" in log.columns:  # run logs written before it have no kind
+            rows = log.where("source_kind IS NOT NULL").select("baci_release", "source_kind")
+            logged = [(r["baci_release"], r["source_kind"]) for r in rows.distinct().collect()]
+    return data_source(releases, logged)

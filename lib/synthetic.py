@@ -9,62 +9,74 @@ release, deterministically from a seed, at three built-in sizes (or any :class:`
 size        years        countries  products    flows per year          use
 ==========  ===========  =========  ==========  ======================  ===================
 ``tiny``    2018-2020    30         300         ~4 thousand             unit tests (< 2 s)
-``small``   2016-2020    150        ~5,000      ~450 thousand           default release
-``full``    1995-2024    227        ~5,000      ~9 million (~400 MB)    scale benchmarks
+``small``   2016-2020    150        5,022       ~450 thousand           default release
+``full``    1995-2024    227        5,022       ~9 million (~400 MB)    scale benchmarks
 ==========  ===========  =========  ==========  ======================  ===================
 
-Layout (as CEPII's ``BACI_HS92_V202401``)
------------------------------------------
-- ``BACI_HS92_Y{year}_V202401.csv``: header ``t,i,j,k,v,q``; ``k`` is a 6-character code with
+The data are synthetic and say so: the release id ``SYNTH2401`` is no CEPII release's (theirs
+are ``V`` + year + month), a ``SYNTHETIC.md`` note lies beside the files, and the pipeline
+labels every output of such a release synthetic (``lib/provenance.py``).
+
+Layout (as CEPII's ``BACI_HS92_V202401``, with our release id)
+--------------------------------------------------------------
+- ``BACI_HS92_Y{year}_SYNTH2401.csv``: header ``t,i,j,k,v,q``; ``k`` is a 6-character code with
   leading zeros; ``v`` thousands of current USD with exactly three decimals (at least 0.001);
   ``q`` metric tons with three decimals, right-aligned with spaces to width 13 (``Q_WIDTH``), or
   ``NA`` right-aligned the same way (~3 % of rows). Rows are sorted by ``i, j, k``; ``i != j``;
   no ``(t, i, j, k)`` appears twice. Width 13 is what the real rows in
   ``../shared/data/real/baci_hs17_y2020_sample`` show (e.g. ``"        0.001"``); longer numbers
   are not cut, as in BACI.
-- ``country_codes_V202401.csv`` (``country_code,country_name,country_iso2,country_iso3``) lists
-  our whole country table (as BACI's lists more countries than any one year has);
-  ``product_codes_HS92_V202401.csv`` (``code,description``) lists the release's products,
-  including BACI's "not specified according to kind" codes 999999 and 9999AA.
+- ``country_codes_SYNTH2401.csv`` (``country_code,country_name,country_iso2,country_iso3``)
+  lists our whole country table (as BACI's lists more countries than any one year has);
+  ``product_codes_HS92_SYNTH2401.csv`` (``code,description``) lists the release's products.
 - Not part of BACI, for tests: ``latent_truth.csv`` (``year,country_code,capability``),
   ``latent_products.csv`` (``product,requirement``) and ``SYNTHETIC.md`` (seed, size, version).
 
-Product codes
--------------
-CEPII's product list cannot be shipped, so the default codes are *synthetic but HS-shaped*:
-for every chapter of our own table ``lib/data/hs_chapters.csv`` (HS 1992 chapters and their last
-headings, e.g. 84 -> 8485), headings ``XX01 .. last_heading`` with ~2 % dropped at random, and
-per heading 1-8 subheadings (``XXXX00`` when alone, else ``XXXXd0`` or split ``XXXXd1 ..
-XXXXd9`` groups). This gives 1,221 HS4 headings and 5,026 HS6 codes, in the real chapters and
-headings, but the 6-digit codes are not the real HS92 list (some exist, many do not) and their
-descriptions say "Synthetic subheading ...". The catalogue uses a fixed seed
-(``CATALOGUE_SEED``), so it is the same for every trade seed. Pass ``product_codes=`` (a real
-``product_codes_HS92_V*.csv`` from CEPII) to use the real codes and descriptions instead.
+Countries and products: real, from our tables (sources in ``lib/data/SOURCES.md``)
+-----------------------------------------------------------------------------------
+- Products are the real HS92 subheadings with their official descriptions
+  (``lib/data/hs92_products.csv``: CEPII BACI V202401's list, Etalab 2.0), including BACI's
+  "not specified according to kind" codes 999999 and 9999AA. ``product_codes=`` (another
+  CEPII ``product_codes_HS*_V*.csv``) replaces them.
+- Countries are BACI's (``lib/data/baci_countries.csv``). Each has a profile
+  (``lib/data/country_profiles.csv``): approximate goods exports (around 2021) and a capability
+  anchor, the approximate Atlas of Economic Complexity ECI (our estimate for the countries the
+  Atlas does not rank). ``small`` and ``full`` take the largest exporters (``small``: the 150
+  largest); ``tiny`` spreads its countries over the size ranking; BACI's own codes (251, 842,
+  ...) and the report's countries (GBR, DEU, FRA, ITA, USA, JPN, CAN) are always in.
 
 Model
 -----
 All randomness comes from ``numpy.random.Generator`` streams derived from the seed with
-``SeedSequence(seed, spawn_key=(stream, year))``, so each year is reproducible on its own (and
+``SeedSequence(seed, spawn_key=(stream, ...))``, so each year is reproducible on its own (and
 years can be generated in parallel) whatever other years are asked for.
 
-1. Countries have a latent *capability* ``a_c ~ N(0, 1)`` that follows a slow random walk over
-   the years (steps ``N(0, 0.03)``, anchored at 1995), and an *economy size*
-   ``log S_c = 1.6 (0.7 a_c + 0.71 e_c)``: larger economies are on average more capable, with
-   noise (and grow when their capability does). Products have a *requirement*
-   ``r_p = 1.2 + 0.7 section_offset + N(0, 0.8)`` (machinery, chemicals and instruments above
-   raw materials, see ``SECTION_SOPHISTICATION``), a log-normal *size* and a log-normal *unit
-   price* (higher for demanding products, ~50 times higher in chapters 71 and 97).
-2. Country c exports p *competitively* with probability ``logistic((a_c - r_p) / 0.3)``
-   (and every country is competitive in a few of the 0.4 % least demanding products). One
-   latent order drives every product, so the country-product matrix is nested (capable
-   countries export nearly everything, weak ones only the least demanding products); since
-   requirements sit mostly above the typical capability, diversification is right-skewed.
+1. Countries have a latent *capability* ``a_c`` equal to their anchor plus ``N(0, 0.08)`` in
+   2020 (``WALK_ANCHOR_YEAR``), following a slow random walk over the years (steps
+   ``N(0, 0.03)``), and an *economy size* ``S_c``: their goods exports (times a little noise)
+   in 2020, moving with capability and with steps of their own. Products have a *requirement*
+   ``r_p = 1.2 + 0.7 offset + N(0, 0.8)`` where the offset of the product's chapter or section
+   follows the Atlas's product complexity by section (instruments, machinery, pharmaceuticals
+   and chemicals high; ores, fuels, raw agricultural products, apparel and footwear low; see
+   ``SECTION_SOPHISTICATION``, ``CHAPTER_SOPHISTICATION``), a log-normal *size* and a
+   log-normal *unit price* (higher for demanding products, ~50 times higher in chapters 71 and
+   97).
+2. Country c exports p *competitively* when a draw ``u_cp`` falls below
+   ``logistic((a_c - r_p) / 0.3)`` (and every country is competitive in a few of the 0.4 %
+   least demanding products). One latent order drives every product, so the matrix is nested
+   (capable countries export nearly everything, weak ones only the least demanding products);
+   since requirements sit mostly above the typical capability, diversification is right-skewed.
+   The draws persist: ``u_cp`` comes from ``sqrt(0.93) x`` a static normal of the pair ``+
+   sqrt(0.07) x`` one of the year (``PRESENCE_PERSISTENCE``), so a pair's status rarely flips
+   between years, as in real trade.
 3. Other pairs are exported now and then ("non-competitive", e.g. re-exports; more often by
-   large economies) with a tiny value: 1 % of the product's world-average share of a country's
-   exports, so their RCA is far below 1 but above 0. Their frequency is solved so that exported
-   pairs fill the size's flow budget (at most 45 % of all cells). Country c exports
-   ``world_total(year) * S_c / sum(S)`` in all; what the non-competitive pairs leave is split
-   over its competitive products in proportion to product size times log-normal noise.
+   large economies; persistent draws as well) with a tiny value: 1 % of the product's expected
+   share of the country's exports, so their RCA is far below 1 but above 0. Their frequency is
+   solved so that exported pairs fill the size's flow budget (at most 45 % of all cells).
+   Country c exports ``world_total(year) * S_c / sum(S)`` in all; what the non-competitive
+   pairs leave is split over its competitive products in proportion to product size x a static
+   country x chapter *affinity* (log-normal, sd 0.6: specialisations) x persistent log-normal
+   noise (``VALUE_PERSISTENCE``).
 4. Each exported pair goes to ``1 + Poisson(lambda_cp)`` distinct importers, ``lambda``
    growing with the pair's value and scaled so the year has ~``flows_per_year`` flows. Importers
    are drawn without replacement with probability proportional to ``S_j^0.8`` (exponential-key
@@ -72,10 +84,18 @@ years can be generated in parallel) whatever other years are asked for.
    over orders of magnitude as in BACI). Quantity = value / (unit price x log-normal noise);
    3 % of quantities are ``NA``.
 5. Chapters 71 and 97 (the pipeline's "erratic" items) have twice the value noise; the codes
-   999999 and 9999AA are never competitive and exported only now and then.
+   999999 and 9999AA are never competitive and exported by a few countries a year.
+
+Calibration, measured on the default release (seed 42, 2020, through the pipeline's yearly
+core at HS4; ``tests/test_synthetic.py``): the ECI top 10 holds 8 of the Atlas 2020 top 10
+(CHE, JPN, KOR, SGP, DEU, Taiwan, CZE, GBR, AUT, SVN); the Atlas 2017 bottom 10 rank 136-150 of
+150; Fitness ranks Japan, Korea, Germany, Singapore, Switzerland, Taiwan, the USA first (China
+15, France 22, Chad 140); the year-to-year correlation of log exports of the same country and
+product is 0.965; the median year-to-year change of the 15 goods-sector RCAs of the seven
+report countries is 0.057.
 
 Measured on the project machine (one core of 2, otherwise idle): tiny in ~0.5 s, small (5
-years, ~90 MB) in ~12 s, one full-width year (9 million flows, ~370 MB) in ~15 s with ~1.1 GB
+years, ~90 MB) in ~15 s, one full-width year (9 million flows, ~370 MB) in ~15 s with ~1.1 GB
 peak memory. Each year is simulated in numpy and formatted and written with Arrow; a process
 holds one year at a time (``workers=N`` runs N years side by side).
 """
@@ -83,6 +103,7 @@ holds one year at a time (``workers=N`` runs N years side by side).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import os
@@ -101,8 +122,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-GENERATOR_VERSION = "1.0.0"
-RELEASE = "V202401"
+from lib.provenance import SYNTHETIC_MARKER, SYNTHETIC_PREFIX
+
+GENERATOR_VERSION = "2.0.0"
+# No CEPII release uses this id (theirs are V + year + month, e.g. V202401): a synthetic release
+# is recognisable from its file names alone, and readers label it synthetic (lib.provenance).
+RELEASE = f"{SYNTHETIC_PREFIX}2401"
 HS_REVISION = "92"
 DEFAULT_SEED = 42
 DEFAULT_SIZE = "small"
@@ -112,22 +137,26 @@ UNSPECIFIED_CODES = ("999999", "9999AA")
 ERRATIC_CHAPTERS = ("71", "97")
 # BACI's own numeric codes, always kept in every size so readers meet them in the tests.
 BACI_SPECIFIC_CODES = (251, 490, 579, 699, 757, 842)
-CATALOGUE_SEED = 1992  # the product classification does not depend on the trade seed
-# Subheadings per heading, 1..8: many headings are undivided, as in HS92 (mean ~4.1).
-SUBHEADING_COUNT_PROBABILITIES = (0.22, 0.13, 0.11, 0.10, 0.10, 0.10, 0.09, 0.15)
+CATALOGUE_SEED = 1992  # the product and country selections do not depend on the trade seed
 KEY_FILE = ".synthetic_key"  # written last: a release without it is incomplete
 WORLD_KEY_PREFIX = "- world key: "
 
 # Random streams (first element of the SeedSequence spawn key).
-_STREAM_WORLD, _STREAM_WALK, _STREAM_YEAR = 0, 1, 2
+_STREAM_WORLD, _STREAM_WALK, _STREAM_YEAR, _STREAM_PAIR = 0, 1, 2, 3
 
 # Model parameters (see the module docstring).
 CAPABILITY_STEP_SD = 0.03
-WALK_ANCHOR_YEAR = 1995
-SIZE_SD, SIZE_CAPABILITY_CORR, SIZE_STEP_SD = 1.6, 0.7, 0.04
+WALK_ANCHOR_YEAR = 2020  # capabilities and sizes equal the profile table's anchors this year
+ANCHOR_NOISE_SD = 0.08  # a little noise around the published anchors: the world is synthetic
+SIZE_CAPABILITY_CORR, SIZE_STEP_SD = 0.7, 0.04
 LOGISTIC_SCALE = 0.3
+# Year-to-year persistence: each pair's latent draws are sqrt(P) x a static draw + sqrt(1 - P)
+# x a draw of the year, so a pair's status and value change little from one year to the next.
+PRESENCE_PERSISTENCE, VALUE_PERSISTENCE = 0.93, 0.93
+AFFINITY_SD = 0.6  # static country x chapter specialisation of export values (log scale)
 REQUIREMENT_MEAN, REQUIREMENT_SD, SECTION_WEIGHT = 1.2, 0.8, 0.7
 MIN_COMPETITIVE_SHARE, EASIEST_PROBABILITY = 0.004, 0.9
+UNSPECIFIED_PROBABILITY = 0.08  # a country exports an unspecified code (x its size tendency)
 PRODUCT_SIZE_SD = 1.2
 VALUE_NOISE_SD, ERRATIC_VALUE_NOISE_SD = 1.0, 2.0
 NONCOMPETITIVE_RELATIVE = 0.01  # a non-competitive pair's share vs the product's world share
@@ -139,12 +168,21 @@ UNIT_PRICE_MEDIAN, UNIT_PRICE_SD, PRICE_NOISE_SD = 4.0, 1.3, 0.5  # thousand USD
 WORLD_TOTAL_1995, WORLD_GROWTH = 5.0e9, 0.055  # thousand USD (~$5 trillion in 1995)
 FULL_FLOWS = 9_000_000  # world totals scale with the release's share of BACI's flow count
 
-# How demanding each HS section is on average (a rough reading of product complexity rankings:
-# instruments, machinery, chemicals high; raw agricultural and mineral products low).
+# How demanding each HS section is on average, read from the Atlas of Economic Complexity's
+# product complexity (PCI) by section: instruments, machinery and chemicals high; raw
+# agricultural and mineral products, apparel and footwear low.
 SECTION_SOPHISTICATION = {
-    1: -0.6, 2: -0.9, 3: -0.8, 4: -0.4, 5: -0.8, 6: 0.5, 7: 0.4, 8: -0.5, 9: -0.4, 10: 0.2,
-    11: -0.5, 12: -0.7, 13: 0.1, 14: -0.2, 15: 0.2, 16: 0.8, 17: 0.5, 18: 0.9, 19: 0.3, 20: 0.0,
-    21: 0.0,
+    1: -0.7, 2: -0.9, 3: -0.8, 4: -0.4, 5: -1.0, 6: 0.6, 7: 0.5, 8: -0.6, 9: -0.4, 10: 0.2,
+    11: -0.6, 12: -0.8, 13: 0.1, 14: -0.4, 15: 0.2, 16: 0.9, 17: 0.6, 18: 1.0, 19: 0.3, 20: 0.0,
+    21: -0.4,
+}  # fmt: skip
+# Chapters that differ from their section (same source): ores and fuels are the least demanding
+# products, pharmaceuticals, photographic goods, aircraft and instruments among the most.
+CHAPTER_SOPHISTICATION = {
+    "09": -1.1, "08": -1.0, "18": -0.7, "26": -1.4, "27": -1.3, "28": 0.3, "29": 0.6,
+    "30": 1.0, "31": -0.3, "37": 1.0, "41": -0.9, "44": -0.6, "47": -0.3, "49": 0.5, "61": -0.9,
+    "62": -0.8, "63": -0.8, "72": 0.2, "74": -0.4, "81": 0.5, "82": 0.5, "84": 1.1, "85": 0.8,
+    "86": 0.4, "87": 0.7, "88": 1.1, "89": 0.1, "90": 1.2, "91": 0.6, "92": 0.2,
 }  # fmt: skip
 
 
@@ -210,67 +248,33 @@ def load_countries() -> list[Country]:
     return sorted(countries, key=lambda c: c.code)
 
 
+@dataclass(frozen=True)
+class CountryProfile:
+    """Public figures a country's latent state is anchored to (``lib/data/country_profiles.csv``)."""
+
+    goods_exports_usd_bn: float
+    capability_anchor: float
+
+
+def load_country_profiles() -> dict[int, CountryProfile]:
+    """Per BACI country code: approximate goods exports and the ECI-derived capability anchor
+    (sources in ``lib/data/SOURCES.md``)."""
+    return {
+        int(r["country_code"]): CountryProfile(
+            float(r["goods_exports_usd_bn"]), float(r["capability_anchor"])
+        )
+        for r in _data_rows("country_profiles.csv")
+    }
+
+
 # --- product catalogue -----------------------------------------------------------------------
 
 
-def _short_title(title: str, limit: int = 48) -> str:
-    if len(title) <= limit:
-        return title
-    return title[:limit].rsplit(" ", 1)[0].rstrip(",;") + "..."
-
-
-def _subheading_suffixes(n: int, rng: np.random.Generator) -> list[str]:
-    """n distinct 2-digit suffixes in HS style: ``00`` alone, else one-dash groups d0 or d1..d9.
-
-    Groups use digits 1, 2, ... and the last group 9 ("other"), as the HS does.
-    """
-    if n == 1:
-        return ["00"]
-    n_groups = int(rng.integers(max(2, -(-n // 3)), min(n, 9) + 1))
-    cuts = np.sort(rng.choice(np.arange(1, n), size=n_groups - 1, replace=False))
-    sizes = np.diff(np.concatenate(([0], cuts, [n])))
-    digits = list(range(1, n_groups)) + [9]
-    suffixes: list[str] = []
-    for digit, size in zip(digits, sizes, strict=True):
-        if size == 1:
-            suffixes.append(f"{digit}0")
-        else:
-            subs = list(range(1, int(size))) + [9]
-            suffixes.extend(f"{digit}{s}" for s in subs)
-    return suffixes
-
-
-def _subheading_count(rng: np.random.Generator) -> int:
-    """1-8 subheadings per heading, a fifth of them alone (``XXXX00``); mean ~4.1 as in HS92."""
-    return 1 + int(rng.choice(8, p=SUBHEADING_COUNT_PROBABILITIES))
-
-
-def synthetic_product_catalogue(skip_share: float = 0.02) -> list[Product]:
-    """The HS-shaped synthetic HS6 catalogue (~5,000 codes), the same on every call.
-
-    Headings and chapters are real (from our chapter table); the 6-digit subdivisions are
-    invented (see the module docstring). Ends with BACI's codes 999999 and 9999AA.
-    """
-    rng = np.random.default_rng(CATALOGUE_SEED)
-    products: list[Product] = []
-    for chapter in load_chapters():
-        title = _short_title(chapter.title)
-        for heading in range(1, int(chapter.last_heading[2:]) + 1):
-            n_sub = _subheading_count(rng)
-            suffixes = _subheading_suffixes(n_sub, rng)
-            if rng.random() < skip_share:
-                continue
-            hs4 = f"{chapter.hs2}{heading:02d}"
-            for suffix in suffixes:
-                description = (
-                    f"Synthetic subheading {hs4}.{suffix} (chapter {chapter.hs2}: {title})"
-                )
-                products.append(Product(hs4 + suffix, description))
-    products.append(Product("999999", "Synthetic: commodities not specified according to kind"))
-    products.append(
-        Product("9999AA", "Synthetic: commodities not specified according to kind (legacy)")
-    )
-    return products
+def hs92_products() -> list[Product]:
+    """The real HS92 subheadings with their official descriptions (``lib/data/hs92_products.csv``,
+    CEPII BACI V202401's list, Etalab 2.0), including BACI's 999999 and 9999AA."""
+    rows = _data_rows("hs92_products.csv")
+    return sorted((Product(r["code"], r["description"]) for r in rows), key=lambda p: p.code)
 
 
 def read_product_codes(path: str | os.PathLike[str]) -> list[Product]:
@@ -291,7 +295,11 @@ class SizeSpec:
     """A release size. ``n_products=None`` means the whole product catalogue.
 
     ``flows_per_year`` is a target: a year never has fewer rows than competitively exported
-    country-product pairs, whatever the target.
+    country-product pairs, whatever the target. ``countries``: ``largest`` takes the largest
+    exporters (a world of the main trading economies), ``spread`` spreads its countries evenly
+    over the size ranking (a small sample shaped like the whole world: mostly small, poor
+    economies, so a right-skewed diversification). BACI's own codes and the report's countries
+    are always in.
     """
 
     years: tuple[int, ...]
@@ -299,6 +307,7 @@ class SizeSpec:
     n_products: int | None
     flows_per_year: int
     name: str = "custom"
+    countries: str = "largest"
 
     def __post_init__(self) -> None:
         if not self.years:
@@ -311,10 +320,12 @@ class SizeSpec:
             raise ValueError("SizeSpec.n_products must be at least 10 (or None for all)")
         if self.flows_per_year < 1:
             raise ValueError("SizeSpec.flows_per_year must be positive")
+        if self.countries not in ("largest", "spread"):
+            raise ValueError("SizeSpec.countries must be 'largest' or 'spread'")
 
 
 SIZES: dict[str, SizeSpec] = {
-    "tiny": SizeSpec((2018, 2019, 2020), 30, 300, 4_000, "tiny"),
+    "tiny": SizeSpec((2018, 2019, 2020), 30, 300, 4_000, "tiny", countries="spread"),
     "small": SizeSpec(tuple(range(2016, 2021)), 150, None, 450_000, "small"),
     "full": SizeSpec(tuple(range(1995, 2025)), 227, None, 9_000_000, "full"),
 }
@@ -343,17 +354,24 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
 REPORT_COUNTRY_CODES = frozenset({826, 276, 380, 392, 124})
 
 
-def _select_countries(countries: Sequence[Country], n: int) -> list[Country]:
-    """n countries, always with BACI's own codes (251, 842, ...) and the report's comparison
-    countries, the rest by a fixed draw."""
+def _select_countries(
+    countries: Sequence[Country], profiles: dict[int, CountryProfile], spec: SizeSpec
+) -> list[Country]:
+    """``spec.n_countries`` countries: BACI's own codes (251, 842, ...) and the report's
+    comparison countries, then the largest exporters or a spread (``SizeSpec.countries``)."""
+    n = spec.n_countries
     if n > len(countries):
         raise ValueError(f"n_countries={n}, but the country table has only {len(countries)}")
     always = set(BACI_SPECIFIC_CODES) | REPORT_COUNTRY_CODES
     keep = [c for c in countries if c.code in always][:n]
-    others = [c for c in countries if c.code not in always]
-    rng = np.random.default_rng(CATALOGUE_SEED)
-    picked = rng.choice(len(others), size=n - len(keep), replace=False)
-    return sorted(keep + [others[i] for i in picked], key=lambda c: c.code)
+    others = sorted(
+        (c for c in countries if c.code not in always),
+        key=lambda c: (-profiles[c.code].goods_exports_usd_bn, c.code),
+    )
+    free = n - len(keep)
+    if spec.countries == "spread":
+        others = [others[i] for i in np.linspace(0, len(others) - 1, free).round().astype(int)]
+    return sorted(keep + others[:free], key=lambda c: c.code)
 
 
 def _select_products(products: Sequence[Product], n: int | None) -> list[Product]:
@@ -388,6 +406,8 @@ class World:
     log_unit_price: np.ndarray = field(repr=False)
     value_noise_sd: np.ndarray = field(repr=False)
     unspecified: np.ndarray = field(repr=False)
+    chapter_index: np.ndarray = field(repr=False)  # product -> column of ``affinity``
+    affinity: np.ndarray = field(repr=False)  # country x chapter, log scale, static
 
     @property
     def country_codes(self) -> np.ndarray:
@@ -404,7 +424,12 @@ def _product_attributes(
     """Requirement, size, unit price and value noise of each product (see the model)."""
     sections = {c.hs2: c.section_number for c in load_chapters()}
     chapters = [p.code[:2] for p in products]
-    offset = np.array([SECTION_SOPHISTICATION.get(sections.get(ch, 0), 0.0) for ch in chapters])
+    offset = np.array(
+        [
+            CHAPTER_SOPHISTICATION.get(ch, SECTION_SOPHISTICATION.get(sections.get(ch, 0), 0.0))
+            for ch in chapters
+        ]
+    )
     unspecified = np.array([p.code in UNSPECIFIED_CODES for p in products])
     erratic = np.array([ch in ERRATIC_CHAPTERS for ch in chapters])
     n = len(products)
@@ -417,32 +442,40 @@ def _product_attributes(
         + 4 * erratic
     )
     log_size[unspecified] -= 3.0
+    chapter_index = np.unique(chapters, return_inverse=True)[1]
     return {
         "requirement": requirement,
         "log_product_size": log_size,
         "log_unit_price": log_price,
         "value_noise_sd": np.where(erratic, ERRATIC_VALUE_NOISE_SD, VALUE_NOISE_SD),
         "unspecified": unspecified,
+        "chapter_index": chapter_index,
     }
 
 
 def build_world(
     spec: SizeSpec, seed: int, product_codes: str | os.PathLike[str] | None = None
 ) -> World:
-    """Draw the static latent world of a release (countries, products and their attributes)."""
+    """Draw the static latent world of a release (countries, products and their attributes).
+
+    Capabilities and sizes are the profile table's anchors (plus a little noise) in
+    ``WALK_ANCHOR_YEAR``.
+    """
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
     all_countries = load_countries()
-    countries = _select_countries(all_countries, spec.n_countries)
-    catalogue = (
-        read_product_codes(product_codes) if product_codes else synthetic_product_catalogue()
-    )
+    profiles = load_country_profiles()
+    countries = _select_countries(all_countries, profiles, spec)
+    catalogue = read_product_codes(product_codes) if product_codes else hs92_products()
     products = _select_products(catalogue, spec.n_products)
     rng = _rng(seed, _STREAM_WORLD)
-    capability = rng.normal(0, 1, len(countries))
-    noise = rng.normal(0, 1, len(countries))
-    rho = SIZE_CAPABILITY_CORR
-    log_size = SIZE_SD * (rho * capability + np.sqrt(1 - rho**2) * noise)
+    anchor = np.array([profiles[c.code].capability_anchor for c in countries])
+    exports = np.array([profiles[c.code].goods_exports_usd_bn for c in countries])
+    capability = anchor + rng.normal(0, ANCHOR_NOISE_SD, len(countries))
+    log_size = np.log(np.maximum(exports, 1e-3)) + rng.normal(0, ANCHOR_NOISE_SD, len(countries))
+    attributes = _product_attributes(products, rng)
+    n_chapters = int(attributes["chapter_index"].max()) + 1
+    affinity = rng.normal(0, AFFINITY_SD, (len(countries), n_chapters))
     return World(
         seed=seed,
         spec=spec,
@@ -451,7 +484,8 @@ def build_world(
         products=tuple(products),
         capability0=capability,
         log_size0=log_size,
-        **_product_attributes(products, rng),
+        affinity=affinity,
+        **attributes,
     )
 
 
@@ -475,7 +509,7 @@ def country_state(world: World, year: int) -> tuple[np.ndarray, np.ndarray]:
     capability_step = _walk_offset(world, year, 0, CAPABILITY_STEP_SD)
     size_step = _walk_offset(world, year, 1, SIZE_STEP_SD)
     capability = world.capability0 + capability_step
-    log_size = world.log_size0 + SIZE_SD * SIZE_CAPABILITY_CORR * capability_step + size_step
+    log_size = world.log_size0 + SIZE_CAPABILITY_CORR * capability_step + size_step
     return capability, log_size
 
 
@@ -523,6 +557,22 @@ def _bisect(expected: Callable[[float], float], target: float, hi: float = 1.0) 
     return (lo + hi) / 2
 
 
+def _persistent_normal(
+    world: World, stream: int, persistence: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Standard normal country x product draws, correlated ``persistence`` between years: a
+    static draw (the same every year, its own seed) mixed with one of the year (``rng``)."""
+    shape = (len(world.countries), len(world.products))
+    static = _rng(world.seed, _STREAM_PAIR, stream).standard_normal(shape)
+    return np.sqrt(persistence) * static + np.sqrt(1 - persistence) * rng.standard_normal(shape)
+
+
+def _uniform(z: np.ndarray) -> np.ndarray:
+    """~Uniform(0, 1) from standard normals: logistic(1.702 z) is within 0.01 of the normal
+    CDF (no scipy at run time); only ranks matter, as draws are compared to probabilities."""
+    return 1 / (1 + np.exp(-1.702 * z))
+
+
 def _exported_pairs(
     world: World, capability: np.ndarray, log_size: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -534,7 +584,8 @@ def _exported_pairs(
     easiest = np.argsort(np.where(world.unspecified, np.inf, world.requirement))
     p_competitive[:, easiest[: max(3, int(MIN_COMPETITIVE_SHARE * n_p))]] = EASIEST_PROBABILITY
     p_competitive[:, world.unspecified] = 0.0
-    competitive = rng.random((n_c, n_p)) < p_competitive
+    draw = _uniform(_persistent_normal(world, 0, PRESENCE_PERSISTENCE, rng))
+    competitive = draw < p_competitive
 
     # Non-competitive exports fill the pair budget; large economies re-export more.
     budget = min(MAX_PAIR_DENSITY * n_c * n_p, world.spec.flows_per_year / MIN_MEAN_IMPORTERS)
@@ -547,8 +598,11 @@ def _exported_pairs(
         return float((open_cells * np.minimum(0.95, base * tendency)).sum())
 
     base = _bisect(expected, needed) if needed > 0 else 0.0
-    p_other = np.minimum(0.95, base * tendency)[:, None] * np.where(world.unspecified, 0.3, 1.0)
-    other = (rng.random((n_c, n_p)) < p_other) & ~competitive
+    p_other = np.broadcast_to(np.minimum(0.95, base * tendency)[:, None], (n_c, n_p)).copy()
+    # BACI's unspecified codes: a few countries a year, whatever the budget.
+    p_other[:, world.unspecified] = np.minimum(0.95, UNSPECIFIED_PROBABILITY * tendency)[:, None]
+    draw = _uniform(_persistent_normal(world, 1, PRESENCE_PERSISTENCE, rng))
+    other = (draw < p_other) & ~competitive
     return competitive | other, competitive
 
 
@@ -562,15 +616,18 @@ def _pair_values(
 ) -> np.ndarray:
     """Export value (thousand USD) of every exported pair, as a country x product matrix.
 
-    Weights are product size x log-normal noise. A non-competitive pair gets
-    ``NONCOMPETITIVE_RELATIVE`` times the product's expected world share of the country's
-    exports (so its RCA is ~0.01: far below 1 but above 0); the competitive pairs share the rest
-    of the country's total in proportion to their weights.
+    Weights are product size x the country's chapter affinity x persistent log-normal noise. A
+    non-competitive pair gets ``NONCOMPETITIVE_RELATIVE`` times the product's expected share of
+    the country's exports (so its RCA is ~0.01: far below 1 but above 0); the competitive pairs
+    share the rest of the country's total in proportion to their weights.
     """
-    noise = rng.standard_normal(exported.shape) * world.value_noise_sd[None, :]
-    weight = np.exp(world.log_product_size[None, :] + noise)
-    expected_sum = np.exp(world.log_product_size + world.value_noise_sd**2 / 2).sum()
-    other = np.where(exported & ~competitive, NONCOMPETITIVE_RELATIVE * weight / expected_sum, 0)
+    noise = _persistent_normal(world, 2, VALUE_PERSISTENCE, rng) * world.value_noise_sd[None, :]
+    log_weight = world.log_product_size[None, :] + world.affinity[:, world.chapter_index]
+    weight = np.exp(log_weight + noise)
+    expected_sum = np.exp(log_weight + world.value_noise_sd[None, :] ** 2 / 2).sum(axis=1)
+    other = np.where(
+        exported & ~competitive, NONCOMPETITIVE_RELATIVE * weight / expected_sum[:, None], 0
+    )
     comp = np.where(competitive, weight, 0.0)
     other_sum, comp_sum = other.sum(axis=1), comp.sum(axis=1)
     # A country with no competitive product (rare) spreads all its exports over the others.
@@ -767,7 +824,7 @@ def world_key(world: World) -> str:
 
 
 def _recorded_world_key(out_dir: Path) -> str | None:
-    readme = out_dir / "SYNTHETIC.md"
+    readme = out_dir / SYNTHETIC_MARKER
     if not readme.is_file():
         return None
     for line in readme.read_text(encoding="utf-8").splitlines():
@@ -794,9 +851,10 @@ def _write_readme(world: World, counts: dict[int, int], out_dir: Path) -> None:
         "# SYNTHETIC BACI release (not real trade data)",
         "",
         "Generated by `lib/synthetic.py` of ecomplexity-spark in CEPII BACI's layout "
-        f"(`BACI_HS{HS_REVISION}_Y*_{RELEASE}.csv`). The flows come from a latent capability "
-        "model (see the module docstring); product codes are HS-shaped but synthetic unless a "
-        "real CEPII product list was given. Do not use for any economic conclusion.",
+        f"(`BACI_HS{HS_REVISION}_Y*_{RELEASE}.csv`; {RELEASE} is not a CEPII release). The "
+        "flows come from a latent capability model calibrated to public figures (see the "
+        "module docstring): countries and HS92 products are real, their trade is invented. "
+        "Illustrative only: do not use for any economic conclusion.",
         "",
         f"- generator version: {GENERATOR_VERSION}",
         f"- seed: {world.seed}",
@@ -809,7 +867,7 @@ def _write_readme(world: World, counts: dict[int, int], out_dir: Path) -> None:
         f"{WORLD_KEY_PREFIX}`{world_key(world)}`",
         "",
     ]
-    (out_dir / "SYNTHETIC.md").write_text("\n".join(lines), encoding="utf-8")
+    (out_dir / SYNTHETIC_MARKER).write_text("\n".join(lines), encoding="utf-8")
 
 
 def _year_task(args: tuple[World, int, str]) -> tuple[int, int, float]:
@@ -841,9 +899,7 @@ def generate_release(
     spec = resolve_size(size)
     year_list = sorted(set(years)) if years is not None else list(spec.years)
     if years is not None:
-        spec = SizeSpec(
-            tuple(year_list), spec.n_countries, spec.n_products, spec.flows_per_year, spec.name
-        )
+        spec = dataclasses.replace(spec, years=tuple(year_list))
     world = build_world(spec, seed, product_codes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -906,7 +962,12 @@ def release_key(size: str | SizeSpec = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -
     loader = globals().get("__loader__")
     if loader is not None and hasattr(loader, "get_data"):
         digest.update(loader.get_data(__file__))
-    for name in ("hs_chapters.csv", "baci_countries.csv"):
+    for name in (
+        "hs_chapters.csv",
+        "baci_countries.csv",
+        "country_profiles.csv",
+        "hs92_products.csv",
+    ):
         digest.update(_data_text(name).encode("utf-8"))
     spec = resolve_size(size)
     return (

@@ -76,7 +76,7 @@ TABLES: dict[str, Table] = {
                 _c("value", "double", "Trade value, thousands of current USD", False),
                 _c("quantity", "double", "Quantity, metric tons; null where BACI has NA"),
                 _c("hs_revision", "string", "HS revision of the release (HS92, HS17, ...)", False),
-                _c("release", "string", "BACI release (e.g. V202401)", False),
+                _c("release", "string", "BACI release (e.g. V202401; SYNTH2401: synthetic)", False),
             ),
             {
                 "value_positive": "value > 0",
@@ -294,6 +294,12 @@ TABLES: dict[str, Table] = {
                 ),
                 _c("stage_seconds", "map<string,double>", "Wall time per stage"),
                 _c("error", "string", "Error of a failed run"),
+                _c(
+                    "source_kind",
+                    "string",
+                    "real (a CEPII BACI release) or synthetic (the project's generated release: "
+                    "illustrative, not real trade) of the data the run read",
+                ),
             ),
         ),
         Table(
@@ -309,7 +315,7 @@ TABLES: dict[str, Table] = {
                     "code version: a file with the same key is not read again",
                     False,
                 ),
-                _c("release", "string", "BACI release (e.g. V202401)", False),
+                _c("release", "string", "BACI release (e.g. V202401; SYNTH2401: synthetic)", False),
                 _c("rows_read", "bigint", "Data lines read from the file", False),
                 _c("rows_accepted", "bigint", "Lines accepted into baci_flows", False),
                 _c("run_id", "string", "Run that ingested the file", False),

@@ -82,6 +82,7 @@ def run_ingest(
     """Ingest the release; ``incremental``: skip the yearly files ingested before unchanged."""
     warehouse = config.output.warehouse
     run.source, run.baci_release = release.location, release.release
+    run.source_kind = release.source_kind
     run.years = release.years
     _one_release(spark, warehouse, release.release, replace=not incremental)
     with stage(run, "ingest"):

@@ -20,7 +20,7 @@ from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
 from lib.io import delta
-from lib.synthetic import SizeSpec, generate_release
+from lib.synthetic import SizeSpec, flow_file_name, generate_release
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ _SHARED: dict[str, Any] = {}
 def make_release(root: Path) -> Path:
     """A tiny synthetic release whose 2018 file has two lines for the quarantine."""
     release = generate_release(root / "release", size=TINY, seed=1)
-    with open(release / "BACI_HS92_Y2018_V202401.csv", "a", encoding="utf-8") as handle:
+    with open(release / flow_file_name(2018), "a", encoding="utf-8") as handle:
         handle.write(BAD_LINES)
     return release
 

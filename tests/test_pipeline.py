@@ -19,7 +19,7 @@ from lib.config import load_config
 from lib.io import delta
 from lib.io.baci import discover_release
 from lib.run_log import RunRecord
-from lib.synthetic import SizeSpec, generate_release
+from lib.synthetic import SizeSpec, flow_file_name, generate_release
 from lib.workflow import run_indicators, run_ingest
 
 SPEC = SizeSpec(years=(2018, 2019), n_countries=60, n_products=800, flows_per_year=20_000)
@@ -49,7 +49,7 @@ def pipeline_run(spark, tmp_path_factory):
 
 
 def exports_from_csv(release_dir: Path, year: int) -> pd.DataFrame:
-    flows = pd.read_csv(release_dir / f"BACI_HS92_Y{year}_V202401.csv", dtype={"k": str})
+    flows = pd.read_csv(release_dir / flow_file_name(year), dtype={"k": str})
     flows = flows[~flows["k"].str[:2].isin(["71", "97"]) & ~flows["k"].str.startswith("9999")]
     flows = flows.assign(product=flows["k"].str[:4])
     return flows.groupby(["i", "product"], as_index=False)["v"].sum()

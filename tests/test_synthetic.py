@@ -19,6 +19,9 @@ import pytest
 from scipy.stats import skew, spearmanr
 
 from lib import synthetic
+from lib.config import load_config
+from lib.indicators import YearSettings, summary_tables, year_indicators
+from lib.sectors import UNMAPPED, load_sector_mapping
 from lib.synthetic import SIZES, SizeSpec, generate_release
 from tests.conftest import PROJECT_ROOT, data_path
 
@@ -37,7 +40,7 @@ def tiny_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def flow_files(release: Path) -> list[Path]:
-    return sorted(release.glob("BACI_HS92_Y*_V202401.csv"))
+    return sorted(release.glob(f"BACI_HS92_Y*_{synthetic.RELEASE}.csv"))
 
 
 def read_flows(path: Path) -> pd.DataFrame:
@@ -131,17 +134,17 @@ def test_same_seed_gives_identical_bytes(tiny_release: Path, tmp_path: Path) -> 
 
 def test_different_seed_gives_different_flows(tiny_release: Path, tmp_path: Path) -> None:
     other = generate_release(tmp_path / "other", "tiny", seed=8)
-    for name in ("BACI_HS92_Y2020_V202401.csv", "latent_truth.csv"):
+    for name in (synthetic.flow_file_name(2020), "latent_truth.csv"):
         assert (other / name).read_bytes() != (tiny_release / name).read_bytes()
     # The classification does not depend on the trade seed.
-    name = "product_codes_HS92_V202401.csv"
+    name = f"product_codes_HS92_{synthetic.RELEASE}.csv"
     assert (other / name).read_bytes() == (tiny_release / name).read_bytes()
 
 
 def test_a_year_does_not_depend_on_the_other_years(tiny_release: Path, tmp_path: Path) -> None:
     single = generate_release(tmp_path / "single", "tiny", seed=7, years=[2019])
-    assert [p.name for p in flow_files(single)] == ["BACI_HS92_Y2019_V202401.csv"]
-    name = "BACI_HS92_Y2019_V202401.csv"
+    assert [p.name for p in flow_files(single)] == [synthetic.flow_file_name(2019)]
+    name = synthetic.flow_file_name(2019)
     assert (single / name).read_bytes() == (tiny_release / name).read_bytes()
 
 
@@ -149,8 +152,8 @@ def test_years_added_to_a_release_and_foreign_years_refused(tmp_path: Path) -> N
     release = generate_release(tmp_path / "release", "tiny", seed=7, years=[2019])
     generate_release(release, "tiny", seed=7, years=[2020])
     assert [p.name for p in flow_files(release)] == [
-        "BACI_HS92_Y2019_V202401.csv",
-        "BACI_HS92_Y2020_V202401.csv",
+        synthetic.flow_file_name(2019),
+        synthetic.flow_file_name(2020),
     ]
     assert sorted(pd.read_csv(release / "latent_truth.csv")["year"].unique()) == [2019, 2020]
     assert "- years: 2019-2020 (2)" in (release / "SYNTHETIC.md").read_text(encoding="utf-8")
@@ -168,8 +171,11 @@ def test_parallel_workers_write_the_same_files(tiny_release: Path, tmp_path: Pat
 
 def test_release_has_cepii_file_names(tiny_release: Path) -> None:
     names = {p.name for p in tiny_release.iterdir()}
-    assert {f"BACI_HS92_Y{y}_V202401.csv" for y in (2018, 2019, 2020)} <= names
-    assert {"country_codes_V202401.csv", "product_codes_HS92_V202401.csv"} <= names
+    assert {synthetic.flow_file_name(y) for y in (2018, 2019, 2020)} <= names
+    assert {
+        f"country_codes_{synthetic.RELEASE}.csv",
+        f"product_codes_HS92_{synthetic.RELEASE}.csv",
+    } <= names
     assert {"SYNTHETIC.md", "latent_truth.csv", "latent_products.csv"} <= names
     readme = (tiny_release / "SYNTHETIC.md").read_text(encoding="utf-8")
     assert "SYNTHETIC" in readme and "seed: 7" in readme and "size: tiny" in readme
@@ -177,9 +183,13 @@ def test_release_has_cepii_file_names(tiny_release: Path) -> None:
 
 
 def test_flow_files_follow_baci_format(tiny_release: Path) -> None:
-    products = {r["code"] for r in read_csv_rows(tiny_release / "product_codes_HS92_V202401.csv")}
+    products = {
+        r["code"]
+        for r in read_csv_rows(tiny_release / f"product_codes_HS92_{synthetic.RELEASE}.csv")
+    }
     countries = {
-        int(r["country_code"]) for r in read_csv_rows(tiny_release / "country_codes_V202401.csv")
+        int(r["country_code"])
+        for r in read_csv_rows(tiny_release / f"country_codes_{synthetic.RELEASE}.csv")
     }
     for path in flow_files(tiny_release):
         year = int(re.search(r"_Y(\d{4})_", path.name).group(1))
@@ -214,7 +224,7 @@ def test_flow_counts_match_the_size(tiny_release: Path) -> None:
 
 def test_values_look_like_baci(tiny_release: Path) -> None:
     """Exactly three decimals, strictly positive, spread over orders of magnitude."""
-    flows = read_flows(tiny_release / "BACI_HS92_Y2020_V202401.csv")
+    flows = read_flows(tiny_release / synthetic.flow_file_name(2020))
     assert (flows["v"] > 0).all()
     low, high = np.percentile(flows["v"], [10, 90])
     assert high / low > 100
@@ -229,17 +239,17 @@ def test_erratic_and_unspecified_products_are_present(tiny_release: Path) -> Non
 
 
 def test_country_code_file(tiny_release: Path) -> None:
-    text = (tiny_release / "country_codes_V202401.csv").read_text(encoding="utf-8")
+    text = (tiny_release / f"country_codes_{synthetic.RELEASE}.csv").read_text(encoding="utf-8")
     assert text.startswith("country_code,country_name,country_iso2,country_iso3\n")
     assert '\n490,"Other Asia, nes",,S19\n' in text  # quoted only where a comma requires it
     assert "\n516,Namibia,NA,NAM\n" in text
     assert "Türkiye" in text and "Côte d'Ivoire" in text
-    rows = read_csv_rows(tiny_release / "country_codes_V202401.csv")
+    rows = read_csv_rows(tiny_release / f"country_codes_{synthetic.RELEASE}.csv")
     assert len(rows) == len(synthetic.load_countries())
 
 
 def test_product_code_file(tiny_release: Path) -> None:
-    path = tiny_release / "product_codes_HS92_V202401.csv"
+    path = tiny_release / f"product_codes_HS92_{synthetic.RELEASE}.csv"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("code,description\n")
     rows = read_csv_rows(path)
@@ -264,7 +274,10 @@ def test_latent_truth_files(tiny_release: Path) -> None:
     assert not np.allclose(wide[2018], wide[2020]), "but it does evolve"
     products = pd.read_csv(tiny_release / "latent_products.csv", dtype={"product": str})
     assert list(products.columns) == ["product", "requirement"]
-    listed = {r["code"] for r in read_csv_rows(tiny_release / "product_codes_HS92_V202401.csv")}
+    listed = {
+        r["code"]
+        for r in read_csv_rows(tiny_release / f"product_codes_HS92_{synthetic.RELEASE}.csv")
+    }
     assert set(products["product"]) == listed
 
 
@@ -329,34 +342,180 @@ def test_small_year_is_nested_and_skewed() -> None:
 
 def test_fitness_recovers_the_capability_order(tiny_release: Path) -> None:
     truth = pd.read_csv(tiny_release / "latent_truth.csv")
-    flows = read_flows(tiny_release / "BACI_HS92_Y2020_V202401.csv")
+    flows = read_flows(tiny_release / synthetic.flow_file_name(2020))
     M, exporters = presence_from_flows(flows)
     capability = truth[truth["year"] == 2020].set_index("country_code")["capability"]
     assert spearmanr(capability.loc[exporters], fitness(M))[0] > 0.9
 
 
+# --- calibration of the default world to public figures ------------------------------------
+#
+# The default ("small") release's last year, computed through the production yearly core
+# (lib.indicators.year_indicators with the default config: HS4, erratic and unspecified items
+# left out) on the generated exports. Measured (seed 42, 2020): ECI top 10 holds 8 of the Atlas
+# 2020 top 10, the Atlas 2017 bottom 10 rank 136-150 of 150, year-to-year correlation of log
+# exports 0.965, median |change| of the report countries' 15 sector RCAs 0.057.
+
+ATLAS_2020_TOP10 = ("JPN", "CHE", "DEU", "KOR", "SGP", "CZE", "AUT", "SWE", "HUN", "GBR")
+ATLAS_2017_BOTTOM10 = ("GIN", "AGO", "BFA", "NGA", "COG", "MRT", "COD", "ETH", "AZE", "PNG")
+REPORT_COUNTRIES = ("GBR", "DEU", "FRA", "ITA", "USA", "JPN", "CAN")
+
+
+@pytest.fixture(scope="module")
+def default_world() -> dict:
+    """The default release's world and its last two years of exports (country x HS6 matrices)."""
+    spec = SIZES[synthetic.DEFAULT_SIZE]
+    world = synthetic.build_world(spec, synthetic.DEFAULT_SEED)
+    last = spec.years[-1]
+    exports = {}
+    for year in (last - 1, last):
+        flows = synthetic.simulate_year(world, year)
+        X = np.zeros((len(world.countries), len(world.products)))
+        np.add.at(X, (flows.exporter, flows.product), flows.v_milli / 1000)
+        exports[year] = X
+    iso3 = np.array([c.iso3 for c in world.countries])
+    return {"world": world, "year": last, "exports": exports, "iso3": iso3}
+
+
+def indicator_rows(world: synthetic.World, X: np.ndarray) -> pd.DataFrame:
+    """Exports rows as the pipeline hands them to the yearly core: products at the configured
+    level, erratic chapters and BACI's unspecified codes left out."""
+    config = load_config()
+    digits = {"hs2": 2, "hs4": 4, "hs6": 6}[config.products.level]
+    codes = np.array(world.product_codes)
+    kept = ~np.isin([c[:2] for c in codes], config.products.erratic_chapters) & ~np.isin(
+        codes, synthetic.UNSPECIFIED_CODES
+    )
+    c, p = np.nonzero(X[:, kept])
+    rows = pd.DataFrame(
+        {
+            "country_code": world.country_codes[c],
+            "product": [code[:digits] for code in codes[kept][p]],
+            "export_value": X[:, kept][c, p],
+        }
+    )
+    return rows.groupby(["country_code", "product"], as_index=False)["export_value"].sum()
+
+
+@pytest.fixture(scope="module")
+def default_indicators(default_world: dict) -> dict[str, pd.DataFrame]:
+    world, year = default_world["world"], default_world["year"]
+    settings = YearSettings.from_config(load_config())
+    rows = indicator_rows(world, default_world["exports"][year])
+    tables = summary_tables(year_indicators(year, rows, settings), settings)
+    iso3 = {c.code: c.iso3 for c in world.countries}
+    tables["country"]["iso3"] = tables["country"]["country_code"].map(iso3)
+    return tables
+
+
+def test_default_world_has_the_report_and_target_countries(default_world: dict) -> None:
+    present = set(default_world["iso3"])
+    assert set(REPORT_COUNTRIES + ATLAS_2020_TOP10 + ATLAS_2017_BOTTOM10) <= present
+
+
+def test_default_world_eci_ranking_follows_the_atlas(default_indicators) -> None:
+    country = default_indicators["country"].sort_values("eci_rank")
+    top10 = set(country["iso3"].iloc[:10])
+    assert len(top10 & set(ATLAS_2020_TOP10)) >= 6, sorted(top10)
+    bottom_ranks = country.set_index("iso3").loc[list(ATLAS_2017_BOTTOM10), "eci_rank"]
+    assert (bottom_ranks > 50).all(), bottom_ranks.to_dict()
+
+
+def test_default_world_fitness_puts_large_diversified_economies_high(default_indicators) -> None:
+    ranks = default_indicators["country"].set_index("iso3")["fitness_rank"]
+    assert (ranks.loc[["USA", "DEU", "CHN", "JPN", "FRA"]] <= 25).all(), ranks.head(30).to_dict()
+    assert ranks.loc["TCD"] > 100  # the old default printed Chad as the fittest economy
+    top = set(ranks.sort_values().index[:10])
+    assert top.isdisjoint(ATLAS_2017_BOTTOM10)
+
+
+def test_default_world_product_complexity_follows_the_real_pattern(default_indicators) -> None:
+    """Machinery, chemicals and instruments come out more complex (PCI) than raw materials."""
+    sections = {c.hs2: c.section_number for c in synthetic.load_chapters()}
+    product = default_indicators["product"]
+    section = product["product"].str[:2].map(sections)
+    pci = product.groupby(section)["pci"].mean()
+    demanding = pci.loc[[6, 16, 18]]  # chemicals, machinery, instruments
+    raw = pci.loc[[1, 2, 5]]  # live animals, vegetables, mineral products
+    assert demanding.min() > raw.max(), pci.to_dict()
+
+
+def test_default_world_exports_persist(default_world: dict) -> None:
+    years = sorted(default_world["exports"])
+    before, after = (default_world["exports"][y] for y in years)
+    both = (before > 0) & (after > 0)
+    assert both.sum() > 0.8 * (after > 0).sum(), "most pairs are exported in both years"
+    correlation = np.corrcoef(np.log(before[both]), np.log(after[both]))[0, 1]
+    assert correlation >= 0.9, correlation
+
+
+def test_default_world_sector_rcas_move_slowly(default_world: dict) -> None:
+    """Median |change| of the 15 goods sectors' RCA (conf/sectors/goods15.csv) of the report
+    countries between the last two years, with the Balassa RCA on sector exports."""
+    world = default_world["world"]
+    mapping = load_sector_mapping("goods15")
+    codes = world.product_codes
+    kept = np.array(
+        [c[:2] not in ("71", "97") and c not in synthetic.UNSPECIFIED_CODES for c in codes]
+    )
+    sector = np.array([mapping.sector_of(c) for c in codes])[kept]
+    names = sorted(set(sector) - {UNMAPPED})
+    assert len(names) == 15
+    rows = np.isin(default_world["iso3"], REPORT_COUNTRIES)
+
+    def sector_rca(X: np.ndarray) -> np.ndarray:
+        S = np.stack([X[:, kept][:, sector == name].sum(axis=1) for name in names], axis=1)
+        return (S / S.sum(axis=1, keepdims=True)) / (S.sum(axis=0) / S.sum())
+
+    before, after = (
+        sector_rca(default_world["exports"][y]) for y in sorted(default_world["exports"])
+    )
+    change = np.abs(after[rows] - before[rows])
+    assert rows.sum() == len(REPORT_COUNTRIES)
+    assert np.median(change) < 0.15, np.median(change)
+
+
+def test_country_profile_table() -> None:
+    """Every country has a profile; the Atlas-based anchors keep the Atlas order."""
+    profiles = pd.read_csv(
+        PROJECT_ROOT / "lib" / "data" / "country_profiles.csv", keep_default_na=False
+    )
+    assert sorted(profiles["country_code"]) == sorted(c.code for c in synthetic.load_countries())
+    assert set(profiles["anchor_basis"]) == {"atlas_eci", "estimate"}
+    assert (profiles["goods_exports_usd_bn"] > 0).all()
+    ranked = profiles[profiles["anchor_basis"] == "atlas_eci"].copy()
+    assert (ranked["eci_rank_atlas"] != "").all()
+    ranked = ranked.sort_values("capability_anchor", ascending=False)
+    assert ranked["eci_rank_atlas"].astype(int).tolist() == list(range(1, len(ranked) + 1))
+    top = set(ranked["iso3"].iloc[:12])
+    assert len(top & set(ATLAS_2020_TOP10)) >= 9
+    exports = profiles.set_index("iso3")["goods_exports_usd_bn"]
+    assert exports.sort_values(ascending=False).index[0] == "CHN"
+    assert 15_000 < exports.sum() < 30_000, "world goods exports ~$22 trillion (2021)"
+
+
 # --- product catalogue and custom product lists --------------------------------------------
 
 
-def test_synthetic_catalogue_is_hs_shaped() -> None:
-    catalogue = synthetic.synthetic_product_catalogue()
-    codes = [p.code for p in catalogue]
-    assert codes == sorted(set(codes)) and codes == [
-        p.code for p in synthetic.synthetic_product_catalogue()
-    ]
-    assert 4_500 <= len(codes) <= 5_500
-    regular = [c for c in codes if c not in synthetic.UNSPECIFIED_CODES]
-    assert all(c.isdigit() and len(c) == 6 for c in regular)
-    headings = pd.Series(regular).str[:4]
-    assert 1_100 <= headings.nunique() <= 1_300
-    assert headings.value_counts().between(1, 8).all()
-    last = {c.hs2: c.last_heading for c in synthetic.load_chapters()}
-    assert all(h[:2] in last and h[2:] >= "01" and h <= last[h[:2]] for h in headings.unique())
-    assert catalogue[0].description.startswith("Synthetic subheading 0101.")
+def test_default_products_are_the_real_hs92_list() -> None:
+    """Our table is CEPII's HS92 list (V202401): real codes and official descriptions."""
+    products = synthetic.hs92_products()
+    codes = [p.code for p in products]
+    assert codes == sorted(set(codes)) and len(codes) == 5_022
+    assert {"999999", "9999AA"} <= set(codes)
+    by_code = {p.code: p.description for p in products}
+    assert by_code["010111"] == "Horses: live, pure-bred breeding animals"
+    assert by_code["880240"].startswith("Aeroplanes and other aircraft")
+    assert not any("Synthetic" in p.description for p in products)
+    path = shared_path("data", "real", "baci_v202401_codes", "product_codes_HS92_V202401.csv")
+    real = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert dict(zip(real["code"], real["description"], strict=True)) == by_code
+    world = synthetic.build_world(SIZES["small"], synthetic.DEFAULT_SEED)
+    assert world.product_codes == codes, "the default release uses the whole list"
 
 
 def test_real_product_list_replaces_synthetic_codes(tmp_path: Path) -> None:
-    product_file = tmp_path / "product_codes_HS92_V202401.csv"
+    product_file = tmp_path / f"product_codes_HS92_{synthetic.RELEASE}.csv"
     rows = [("010111", "Horses: live, pure-bred breeding animals")]
     rows += [(f"{n:02d}0110", f"Product {n}, synthetic") for n in range(1, 40)]
     rows += [("999999", "Not specified"), ("9999AA", "Not specified, legacy")]
@@ -364,9 +523,9 @@ def test_real_product_list_replaces_synthetic_codes(tmp_path: Path) -> None:
         csv.writer(handle, lineterminator="\n").writerows([("code", "description"), *rows])
     spec = SizeSpec(years=(2020,), n_countries=12, n_products=None, flows_per_year=800)
     release = generate_release(tmp_path / "release", spec, seed=1, product_codes=product_file)
-    written = read_csv_rows(release / "product_codes_HS92_V202401.csv")
+    written = read_csv_rows(release / f"product_codes_HS92_{synthetic.RELEASE}.csv")
     assert {(r["code"], r["description"]) for r in written} == set(rows)
-    flows = read_flows(release / "BACI_HS92_Y2020_V202401.csv")
+    flows = read_flows(release / synthetic.flow_file_name(2020))
     assert len(flows) > 0 and set(flows["k"]) <= {code for code, _ in rows}
 
 
@@ -439,13 +598,15 @@ def test_package_data_is_read_from_a_zip(tmp_path: Path) -> None:
     """spark-submit ships lib/ as a zip: the tables must load through importlib.resources."""
     archive = tmp_path / "lib.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        for name in ("__init__.py", "synthetic.py", "data/__init__.py", "data/hs_chapters.csv",
-                     "data/baci_countries.csv"):  # fmt: skip
+        for name in ("__init__.py", "synthetic.py", "provenance.py", "data/__init__.py",
+                     "data/hs_chapters.csv", "data/baci_countries.csv",
+                     "data/country_profiles.csv", "data/hs92_products.csv"):  # fmt: skip
             zf.write(PROJECT_ROOT / "lib" / name, f"lib/{name}")
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); import lib.synthetic as s; "
         "assert '.zip' in s.__file__, s.__file__; "
-        "print(len(s.load_chapters()), len(s.load_countries()), s.default_release_path())"
+        "print(len(s.load_chapters()), len(s.load_countries()), s.default_release_path()); "
+        "s.build_world(s.SIZES['tiny'], 1)"
     )
     result = subprocess.run(
         [sys.executable, "-c", script, str(archive)],
@@ -474,9 +635,9 @@ def test_ensure_default_release_generates_once_and_follows_the_key(tmp_path: Pat
     target = tmp_path / "generated" / "default"
     first = synthetic.ensure_default_release(target, size="tiny", seed=3)
     assert first == target and (target / synthetic.KEY_FILE).is_file()
-    stamp = (target / "BACI_HS92_Y2020_V202401.csv").stat().st_mtime_ns
+    stamp = (target / synthetic.flow_file_name(2020)).stat().st_mtime_ns
     synthetic.ensure_default_release(target, size="tiny", seed=3)
-    assert (target / "BACI_HS92_Y2020_V202401.csv").stat().st_mtime_ns == stamp, "reused"
+    assert (target / synthetic.flow_file_name(2020)).stat().st_mtime_ns == stamp, "reused"
     synthetic.ensure_default_release(target, size="tiny", seed=4)
     assert "seed=4" in (target / synthetic.KEY_FILE).read_text(encoding="utf-8")
     assert "seed: 4" in (target / "SYNTHETIC.md").read_text(encoding="utf-8")
@@ -490,7 +651,7 @@ def test_cli_writes_a_release(tmp_path: Path) -> None:
 
     out = tmp_path / "cli"
     assert main(["--out", str(out), "--size", "tiny", "--years", "2020", "--seed", "7"]) == 0
-    assert [p.name for p in flow_files(out)] == ["BACI_HS92_Y2020_V202401.csv"]
+    assert [p.name for p in flow_files(out)] == [synthetic.flow_file_name(2020)]
     assert main(["--out", str(out), "--years", "1800"]) == 2
 
 
@@ -498,7 +659,7 @@ def test_cli_writes_a_release(tmp_path: Path) -> None:
 def test_full_width_year_has_baci_scale(tmp_path: Path) -> None:
     """One year of the full size: 227 countries x ~5,000 products, 8-10 million flows."""
     release = generate_release(tmp_path / "full", "full", years=[2024])
-    path = release / "BACI_HS92_Y2024_V202401.csv"
+    path = release / synthetic.flow_file_name(2024)
     try:
         with open(path, "rb") as handle:
             blocks = iter(lambda: handle.read(1 << 24), b"")

@@ -30,10 +30,14 @@ import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 
 from lib.io.filesystems import arrow_filesystem, arrow_uri  # noqa: F401 (arrow_uri re-exported)
+from lib.provenance import SYNTHETIC_MARKER, SYNTHETIC_PREFIX, source_kind
 
-FLOW_FILE = re.compile(r"^BACI_HS(?P<rev>\d{2})_Y(?P<year>\d{4})_V(?P<release>\d{6}[a-z]?)\.csv$")
-COUNTRY_FILE = re.compile(r"^country_codes_V(?P<release>\d{6}[a-z]?)\.csv$")
-PRODUCT_FILE = re.compile(r"^product_codes_HS(?P<rev>\d{2})_V(?P<release>\d{6}[a-z]?)\.csv$")
+# CEPII's release ids are V + year + month (V202401); SYNTH + 4 digits is the id of the
+# project's synthetic releases (lib/synthetic.py, lib/provenance.py), no CEPII release's.
+RELEASE_ID = rf"(?P<release>V\d{{6}}[a-z]?|{SYNTHETIC_PREFIX}\d{{4}})"
+FLOW_FILE = re.compile(rf"^BACI_HS(?P<rev>\d{{2}})_Y(?P<year>\d{{4}})_{RELEASE_ID}\.csv$")
+COUNTRY_FILE = re.compile(rf"^country_codes_{RELEASE_ID}\.csv$")
+PRODUCT_FILE = re.compile(rf"^product_codes_HS(?P<rev>\d{{2}})_{RELEASE_ID}\.csv$")
 FLOW_COLUMNS = ("t", "i", "j", "k", "v", "q")
 UNSPECIFIED_PREFIX = "9999"  # 999999 and 9999AA: "not specified according to kind"
 
@@ -78,10 +82,16 @@ class BaciRelease:
     country_file: SourceFile
     product_file: SourceFile
     notes: tuple[str, ...] = field(default_factory=tuple)
+    marked_synthetic: bool = False  # SYNTHETIC.md found beside the files
 
     @property
     def years(self) -> list[int]:
         return [f.year for f in self.flow_files]
+
+    @property
+    def source_kind(self) -> str:
+        """``synthetic`` (the release id or the generator's note says so) or ``real``."""
+        return source_kind(self.release, self.marked_synthetic)
 
 
 @contextmanager
@@ -146,11 +156,11 @@ def discover_release(location: str, years: list[int] | None = None) -> BaciRelea
     products: dict[tuple[str, str], SourceFile] = {}
     for source in files:
         if m := FLOW_FILE.match(source.name):
-            flows.append(FlowFile(source, int(m["year"]), f"HS{m['rev']}", f"V{m['release']}"))
+            flows.append(FlowFile(source, int(m["year"]), f"HS{m['rev']}", m["release"]))
         elif m := COUNTRY_FILE.match(source.name):
-            countries[f"V{m['release']}"] = source
+            countries[m["release"]] = source
         elif m := PRODUCT_FILE.match(source.name):
-            products[(f"HS{m['rev']}", f"V{m['release']}")] = source
+            products[(f"HS{m['rev']}", m["release"])] = source
     if not flows:
         raise BaciFormatError(
             f"No BACI flow files (BACI_HS<rev>_Y<year>_V<release>.csv) found in {location}. "
@@ -191,6 +201,7 @@ def discover_release(location: str, years: list[int] | None = None) -> BaciRelea
         flow_files=tuple(wanted),
         country_file=countries[release],
         product_file=products[(hs_revision, release)],
+        marked_synthetic=any(s.name == SYNTHETIC_MARKER for s in files),
     )
 
 

@@ -206,6 +206,14 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
         spark.sql(create_table_sql(path, table, all_properties))
     # A table made before (or concurrently, or by an earlier version): add what it lacks.
     current = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"] or {}
+    if exists:  # nullable columns added to the data dictionary since (e.g. run_log.source_kind)
+        present = set(spark.read.format("delta").load(path).columns)
+        added = [c for c in table.columns if c.name not in present and c.nullable]
+        if added:
+            columns = ", ".join(
+                f"`{c.name}` {c.type} COMMENT {_sql_string(c.comment)}" for c in added
+            )
+            spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
     stale = {k: v for k, v in wanted.items() if current.get(k) != v}
     if stale:
         spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({properties_sql(stale)})")

@@ -35,6 +35,12 @@ def country_colours(countries: Sequence[Country]) -> dict[int, str]:
     return colours
 
 
+def add_footer(fig: Figure, text: str) -> None:
+    """A line at the foot of the figure (the figure's x label: constrained layout keeps room for
+    it, so it never overlaps an axis or a legend below the plot)."""
+    fig.supxlabel(text, x=0.995, ha="right", fontsize=8, color="#b00020", style="italic")
+
+
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)

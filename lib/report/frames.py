@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from lib.provenance import DataSource, data_source
 from lib.report import tables
 from lib.report.countries import Country, parse_iso3_list, require_activity, resolve_countries
 
@@ -22,6 +23,7 @@ Reader = Callable[[str, list[Filter]], pd.DataFrame]
 
 COUNTRIES = "baci_countries"
 COUNTRY_YEAR = "country_year"
+RUN_LOG = "run_log"
 SERVICES_SUFFIX = "+services"
 GOODS_SERVICES_SCHEME = "goods_services"
 
@@ -38,6 +40,7 @@ class ReportParams:
     sector_scheme: str
     adjacent_top: int = 20
     notes: tuple[str, ...] = field(default_factory=tuple)  # warnings to show on the page
+    source: DataSource = DataSource((), None)  # real or synthetic: labels the page and figures
 
     @property
     def year_from(self) -> int:
@@ -164,8 +167,30 @@ def resolve_params(
         else:
             notes.append(f"{other.iso3} has no exports in {_span(chosen)} and was left out.")
     return ReportParams(
-        resolved[0], tuple(kept), tuple(chosen), sector_scheme, adjacent_top, tuple(notes)
+        resolved[0],
+        tuple(kept),
+        tuple(chosen),
+        sector_scheme,
+        adjacent_top,
+        tuple(notes),
+        read_data_source(read, names),
     )
+
+
+def read_data_source(read: Reader, countries: pd.DataFrame | None = None) -> DataSource:
+    """Real or synthetic, from the releases of ``baci_countries`` and the run log's record."""
+    if countries is None:
+        countries = read(COUNTRIES, [])
+    try:
+        log = read(RUN_LOG, [])
+    except ReportInputError:
+        log = pd.DataFrame()
+    logged = (
+        list(zip(log["baci_release"], log["source_kind"], strict=True))
+        if {"baci_release", "source_kind"} <= set(log.columns)
+        else []
+    )
+    return data_source(countries["release"].dropna().unique().tolist(), logged)
 
 
 def _span(years: Sequence[int] | None) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.provenance import SYNTHETIC_BANNER, DataSource
 from lib.report.frames import ReportParams
 from lib.report.render import ReportFigure
 
@@ -25,6 +26,8 @@ figcaption { font-size: 0.9rem; color: #444; } .skipped { color: #8a6d3b; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1.5rem; }
 th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: left; }
 td.num { text-align: right; } .note { background: #fff8e1; padding: 0.5rem 1rem; }
+.synthetic { background: #fdecea; border: 2px solid #b00020; color: #6d0014; padding: 0.6rem 1rem;
+             font-weight: 600; }
 """
 
 
@@ -42,6 +45,17 @@ def _table_html(frame: pd.DataFrame) -> str:
                 cells.append(f"<td>{html.escape(str(value))}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _synthetic_banner(source: DataSource) -> list[str]:
+    if not source.synthetic:
+        return []
+    return [
+        f'<p class="synthetic" id="synthetic-data">{html.escape(SYNTHETIC_BANNER)}. These '
+        "figures come from the project's generated default release, not from CEPII BACI: the "
+        "countries and HS products are real, the trade flows are invented. Run the pipeline on "
+        "a real BACI release for real results.</p>"
+    ]
 
 
 def report_html(
@@ -63,9 +77,10 @@ def report_html(
         + "<br>"
         + "<br>".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in meta.items())
         + "</p>",
+        *_synthetic_banner(params.source),
         "<p>The analyses of IPPR's <em>Gathering strength</em> (2014), chapter 3, computed from "
-        "CEPII BACI trade flows. RCA is Balassa's index; a country exports a product "
-        "competitively when its RCA is at least 1.</p>",
+        f"{html.escape(params.source.description())}. RCA is Balassa's index; a country exports "
+        "a product competitively when its RCA is at least 1.</p>",
     ]
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in params.notes]
     for item in figures:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from lib.provenance import SYNTHETIC_NOTE
 from lib.report import figures as fg
 from lib.report.frames import GOODS_SERVICES_SCHEME, ReportFrames, ReportParams
 
@@ -42,6 +43,14 @@ def main_scheme(frames: ReportFrames, params: ReportParams) -> str:
 
 
 def report_figures(frames: ReportFrames, params: ReportParams) -> Iterator[ReportFigure]:
+    """The report's figures; each says "synthetic data: ..." at its foot when the data are."""
+    for item in _figures(frames, params):
+        if item.figure is not None and params.source.synthetic:
+            fg.add_footer(item.figure, SYNTHETIC_NOTE)
+        yield item
+
+
+def _figures(frames: ReportFrames, params: ReportParams) -> Iterator[ReportFigure]:
     country, y0, y1 = params.country, params.year_from, params.year_to
     scheme = main_scheme(frames, params)
     goods = params.sector_scheme

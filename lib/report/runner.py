@@ -11,6 +11,7 @@ from pyspark.sql import SparkSession
 
 from lib.config import Config, parse_years
 from lib.io import delta
+from lib.provenance import SYNTHETIC_BANNER
 from lib.report.build import report_tables, write_report_tables
 from lib.report.countries import CountryError
 from lib.report.frames import (
@@ -87,7 +88,10 @@ def _report(
                     params = params.with_note(f"Services rows skipped (unknown ISO3): {unknown}")
         for note in params.notes:
             print(f"Note: {note}", file=sys.stderr)
+        if params.source.synthetic:
+            print(f"Note: {SYNTHETIC_BANNER} ({params.source.description()})", file=sys.stderr)
         run.years = list(params.years)
+        run.source_kind = params.source.kind
         started = time.perf_counter()
         items = report_tables(spark, warehouse, config, params, mapping, services)
         write_report_tables(items, warehouse, run.run_id)

@@ -91,3 +91,35 @@ def test_goods_only_figure_set(report_out: Path, tiny_warehouse):
     bars = items["01_sector_rca"].figure.axes[0].patches
     gbr = frames.sectors[(frames.sectors.country_code == 826) & (frames.sectors.year == 2003)]
     assert sorted(round(b.get_width(), 9) for b in bars) == sorted(round(r, 9) for r in gbr.rca)
+
+
+@pytest.mark.parametrize("kind", ["synthetic", "real"])
+def test_page_and_figures_say_whether_the_data_are_synthetic(tiny_warehouse, kind):
+    """A synthetic source: a banner on the page and a footer line on every figure; a real one:
+    the page names CEPII BACI and its release, no banner, no footer."""
+    from dataclasses import replace
+
+    from lib.provenance import SYNTHETIC_BANNER, SYNTHETIC_NOTE, DataSource
+    from lib.report.frames import deltalake_reader, load_frames, resolve_params
+    from lib.report.html import report_html
+    from lib.report.render import report_figures, summary_tables
+
+    read = deltalake_reader(tiny_warehouse.path)
+    params = resolve_params(read, "GBR", "DEU", [2001, 2002, 2003], "goods15")
+    assert params.source == DataSource(("T1",), None)  # no run log: the kind is not known
+    release = "SYNTH2401" if kind == "synthetic" else "V202401"
+    params = replace(params, source=DataSource((release,), kind))
+    frames = load_frames(read, params)
+    figures = [item for item in report_figures(frames, params) if item.figure is not None]
+    assert len(figures) >= 10
+    for item in figures:
+        footers = [t.get_text() for t in item.figure.texts if t.get_text() == SYNTHETIC_NOTE]
+        assert footers == ([SYNTHETIC_NOTE] if kind == "synthetic" else []), item.name
+    page = report_html(params, figures, summary_tables(frames, params), {})
+    if kind == "synthetic":
+        assert 'id="synthetic-data"' in page and SYNTHETIC_BANNER in page
+        assert page.index(SYNTHETIC_BANNER) < page.index("<figure")
+        assert "CEPII BACI SYNTH" not in page and "computed from a synthetic" in page
+    else:
+        assert SYNTHETIC_BANNER not in page and "synthetic-data" not in page
+        assert "computed from CEPII BACI V202401." in page
