@@ -19,10 +19,10 @@ from lib.report.frames import deltalake_reader, read_data_source
 from lib.run_log import RunRecord, warehouse_data_source
 from lib.tables import spark_schema
 from lib.workflow import locate_release, run_ingest
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from tests.shared_run import run_fitness_job, shared_tiny_run
 
-REAL_SAMPLE = ("data", "real", "baci_hs17_y2020_sample")
+REAL_SAMPLE = "baci_hs17_y2020_sample"
 
 
 def run_log(warehouse: str) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def test_a_synthetic_run_is_logged_and_printed_as_synthetic(
 def real_release(folder: Path) -> Path:
     """The real BACI extract (HS17, V202301) as a release folder: its flows, CEPII's country
     list of the sample and a product list of the extract's own codes."""
-    sample = shared_path(*REAL_SAMPLE)
+    sample = data_path(REAL_SAMPLE)
     folder.mkdir()
     flows = sample / "BACI_HS17_Y2020_V202301_subset_i4_i710.csv"
     shutil.copy(flows, folder / "BACI_HS17_Y2020_V202301.csv")

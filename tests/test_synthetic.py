@@ -515,7 +515,7 @@ def test_default_products_are_the_real_hs92_list() -> None:
     assert by_code["010111"] == "Horses: live, pure-bred breeding animals"
     assert by_code["880240"].startswith("Aeroplanes and other aircraft")
     assert not any("Synthetic" in p.description for p in products)
-    path = shared_path("data", "real", "baci_v202401_codes", "product_codes_HS92_V202401.csv")
+    path = data_path("baci_v202401_codes", "product_codes_HS92_V202401.csv")
     real = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert dict(zip(real["code"], real["description"], strict=True)) == by_code
     world = synthetic.build_world(SIZES["small"], synthetic.DEFAULT_SEED)
