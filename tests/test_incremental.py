@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from lib.code_version import code_fingerprint
 from lib.config import load_config
-from lib.ingest import ingest_release
+from lib.ingest import INGEST_FILES, ingest_release
 from lib.io import delta
 from lib.io.baci import discover_release
 from lib.run_log import RunRecord
 from lib.synthetic import flow_file_name, generate_release
-from lib.workflow import flows_keys, run_indicators, settings_key, stale_years
+from lib.workflow import (
+    INDICATOR_TABLES,
+    flows_keys,
+    run_indicators,
+    run_ingest,
+    settings_key,
+    stale_years,
+)
 from tests.shared_run import TINY, shared_tiny_run
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +103,63 @@ def test_indicators_recomputed_only_for_changed_years(spark, tmp_path, tmp_path_
     stricter = load_config(None, [f'output.warehouse="{wh}"', "rca.strict=true"])
     assert settings_key(stricter) != settings_key(config)
     assert stale_years(spark, config, years, keys, settings_key(stricter)) == years
+
+
+def test_a_code_edit_recomputes_and_no_change_commits_nothing(
+    spark, tmp_path, tmp_path_factory, monkeypatch
+):
+    """The years' keys include a hash of the code under lib/: an edit there changes it (checked
+    on a copy of lib/ with one line added), and the next plain rerun recomputes every year;
+    a rerun with nothing changed commits nothing to the indicator tables."""
+    shared = shared_tiny_run(spark, tmp_path_factory)
+    wh = str(tmp_path / "warehouse")
+    shutil.copytree(shared.warehouse, wh)
+    config = load_config(None, [f'output.warehouse="{wh}"'])
+    versions = {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES}
+
+    run = RunRecord("test", config)
+    run_indicators(spark, config, run, incremental=True)
+    assert run.years == []
+    assert {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES} == versions
+
+    edited = tmp_path / "edited"
+    shutil.copytree(PROJECT_ROOT / "lib", edited / "lib")
+    with open(edited / "lib" / "rca.py", "a", encoding="utf-8") as handle:
+        handle.write("\n# an edit\n")
+    probe = "from lib.code_version import code_fingerprint; print(code_fingerprint())"
+    fingerprint = subprocess.run(
+        [sys.executable, "-c", probe], cwd=edited, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert fingerprint and fingerprint != code_fingerprint()
+    monkeypatch.setattr("lib.workflow.code_fingerprint", lambda: fingerprint)
+    run = RunRecord("test", config)
+    run_indicators(spark, config, run, incremental=True)
+    assert run.years == list(TINY.years)
+    assert all(delta.table_version(spark, wh, name) > versions[name] for name in versions)
+
+
+def test_a_warehouse_holds_one_baci_release(spark, tmp_path, tmp_path_factory):
+    """Flows of another release are refused with a clear message; --full-refresh replaces the
+    old release's rows."""
+    shared = shared_tiny_run(spark, tmp_path_factory)
+    wh = str(tmp_path / "warehouse")
+    shutil.copytree(shared.warehouse, wh)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    for path in shared.release.iterdir():
+        shutil.copy2(path, newer / path.name.replace("V202401", "V202501"))
+    config = load_config(None, [f'output.warehouse="{wh}"'])
+    release = discover_release(str(newer))
+    assert release.release == "V202501"
+
+    with pytest.raises(SystemExit, match="holds BACI release V202401, not V202501"):
+        run_ingest(spark, config, release, RunRecord("test", config), incremental=True)
+    flows = delta.read_table(spark, wh, delta.FLOWS)
+    assert {r["release"] for r in flows.select("release").distinct().collect()} == {"V202401"}
+
+    run_ingest(spark, config, release, RunRecord("test", config), incremental=False)
+    for name in (delta.FLOWS, INGEST_FILES):
+        table = delta.read_table(spark, wh, name)
+        assert {r["release"] for r in table.select("release").distinct().collect()} == {
+            "V202501"
+        }, name
