@@ -200,3 +200,36 @@ def assert_same_table(
             else:
                 same = a == e
             assert same, f"{label}: row {index}, column {name}: {a!r} != {e!r}"
+
+
+def assert_same_warehouse(spark, warehouse: str, reference: str, what: str) -> None:
+    """The same tables, each with the same rows (floats to 1e-9; run ids ignored; the run
+    log's single row compared by ``assert_same_run_log``)."""
+    from lib.io.catalog import list_tables
+    from lib.tables import TABLES
+
+    names = list_tables(spark, reference)
+    assert set(TABLES) <= set(names)
+    assert list_tables(spark, warehouse) == names
+    for name in names:
+        ours = read_deltalake(delta.table_path(warehouse, name))
+        theirs = read_deltalake(delta.table_path(reference, name))
+        if name == delta.RUN_LOG:
+            assert_same_run_log(ours, theirs)
+        else:
+            assert_same_table(ours, theirs, f"{what} {name}", tolerance=1e-9, ignore=("run_id",))
+
+
+def assert_same_run_log(ours, reference) -> None:
+    """One run each; the same job, inputs, years and row counts. Run ids, times, the output
+    section of the config (warehouse, catalog database) and Spark tuning differ by design."""
+    [a] = ours.to_pylist()
+    [b] = reference.to_pylist()
+    for key in ("job", "status", "code_version", "source", "baci_release", "years", "error"):
+        assert a[key] == b[key], key
+    for key in ("row_counts", "input_versions"):
+        assert dict(a[key]) == dict(b[key]), key
+    config_a, config_b = json.loads(a["config"]), json.loads(b["config"])
+    for section in ("output", "spark"):
+        config_a.pop(section), config_b.pop(section)
+    assert config_a == config_b

@@ -36,15 +36,7 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from lib.io import delta
-from lib.io.catalog import list_tables
-from lib.tables import TABLES
-from tests.shared_run import (
-    assert_same_table,
-    read_deltalake,
-    shared_release,
-    shared_tiny_run,
-)
+from tests.shared_run import assert_same_warehouse, shared_release, shared_tiny_run
 
 pytestmark = pytest.mark.cluster
 
@@ -265,33 +257,7 @@ def test_fitness_job_on_the_cluster_matches_local_mode(spark, cluster, tmp_path_
         assert origin.parent.parent.name == "ecx_lib.zip", record
         assert cluster.work_dir.resolve() in origin.parents, record
 
-    names = list_tables(spark, local.warehouse)
-    assert set(TABLES) <= set(names)
-    assert list_tables(spark, str(warehouse)) == names
-    for name in names:
-        ours = read_deltalake(delta.table_path(str(warehouse), name))
-        reference = read_deltalake(delta.table_path(local.warehouse, name))
-        if name == delta.RUN_LOG:
-            assert_same_run_log(ours, reference)
-        else:
-            assert_same_table(
-                ours, reference, f"cluster {name}", tolerance=1e-9, ignore=("run_id",)
-            )
-
-
-def assert_same_run_log(ours, reference) -> None:
-    """One run each; the same job, inputs, years and row counts. Run ids, times, the output
-    section of the config (warehouse, catalog database) and Spark tuning differ by design."""
-    [a] = ours.to_pylist()
-    [b] = reference.to_pylist()
-    for key in ("job", "status", "code_version", "source", "baci_release", "years", "error"):
-        assert a[key] == b[key], key
-    for key in ("row_counts", "input_versions"):
-        assert dict(a[key]) == dict(b[key]), key
-    config_a, config_b = json.loads(a["config"]), json.loads(b["config"])
-    for section in ("output", "spark"):
-        config_a.pop(section), config_b.pop(section)
-    assert config_a == config_b
+    assert_same_warehouse(spark, str(warehouse), local.warehouse, "cluster")
 
 
 def test_package_data_reads_from_the_zip(tmp_path):

@@ -22,12 +22,9 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from lib.io import delta
-from lib.io.catalog import list_tables
 from lib.session import delta_jars
-from lib.tables import TABLES
-from tests.shared_run import assert_same_table, read_deltalake, shared_release, shared_tiny_run
-from tests.test_cluster import assert_same_run_log, free_port, start, stop
+from tests.shared_run import assert_same_warehouse, shared_release, shared_tiny_run
+from tests.test_cluster import free_port, start, stop
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPARK_SUBMIT = Path(pyspark.__file__).parent / "bin" / "spark-submit"
@@ -105,15 +102,4 @@ def test_fitness_job_through_spark_connect_matches_classic(spark, connect_url, t
     assert "wrote its tables" in job.stdout
 
     local = shared_tiny_run(spark, tmp_path_factory)
-    names = list_tables(spark, local.warehouse)
-    assert set(TABLES) <= set(names)
-    assert list_tables(spark, str(warehouse)) == names
-    for name in names:
-        ours = read_deltalake(delta.table_path(str(warehouse), name))
-        reference = read_deltalake(delta.table_path(local.warehouse, name))
-        if name == delta.RUN_LOG:
-            assert_same_run_log(ours, reference)
-        else:
-            assert_same_table(
-                ours, reference, f"connect {name}", tolerance=1e-9, ignore=("run_id",)
-            )
+    assert_same_warehouse(spark, str(warehouse), local.warehouse, "connect")
