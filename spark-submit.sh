@@ -175,11 +175,24 @@ case "$master" in
     [ "$has_pyspark_python" = 1 ] || extra+=(--conf "spark.pyspark.python=$PY") ;;
 esac
 
+# Spark's driver logs warnings and errors only (conf/log4j2.properties), unless the job was
+# given --verbose. SPARK_SUBMIT_OPTS goes to the JVM spark-submit starts, which is the driver in
+# local and client mode; a user's spark.driver.extraJavaOptions come after it and win.
+verbose=0
+for arg in "${app_and_args[@]:1}"; do [ "$arg" != --verbose ] || verbose=1; done
+if [ "$verbose" = 0 ]; then
+  log_config="file:${ROOT// /%20}/conf/log4j2.properties"
+  export SPARK_SUBMIT_OPTS="-Dlog4j2.configurationFile=$log_config${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}"
+fi
+
 jars=$(ls "$JARS_DIR"/*.jar | paste -sd, -)
 cd "$ROOT"
 # ECX_DRY_RUN=1: print the spark-submit command instead of running it.
-[ "${ECX_DRY_RUN:-0}" = 1 ] && exec echo "$VENV/bin/spark-submit" "${extra[@]}" --jars "$jars" \
-  --py-files "$ROOT/dist/ecx_lib.zip" "${spark_opts[@]}" "${app_and_args[@]}"
+if [ "${ECX_DRY_RUN:-0}" = 1 ]; then
+  echo "SPARK_SUBMIT_OPTS=${SPARK_SUBMIT_OPTS:-}"
+  exec echo "$VENV/bin/spark-submit" "${extra[@]}" --jars "$jars" \
+    --py-files "$ROOT/dist/ecx_lib.zip" "${spark_opts[@]}" "${app_and_args[@]}"
+fi
 exec "$VENV/bin/spark-submit" \
   "${extra[@]}" \
   --jars "$jars" \

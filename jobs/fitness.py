@@ -14,6 +14,7 @@ are recomputed; --full-refresh re-ingests and recomputes every year.
 
 from __future__ import annotations
 
+from lib import progress
 from lib.cli import common_parser, config_from_args
 from lib.io.baci import BaciFormatError
 from lib.provenance import SYNTHETIC_BANNER, DataSource
@@ -62,12 +63,14 @@ def main() -> None:
     except BaciFormatError as exc:
         raise SystemExit(f"Input error: {exc}") from exc
 
-    spark = build_session(
-        "ecomplexity-fitness",
-        extra_conf={
-            "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
-        },
-    )
+    with progress.stage("spark", detail="starting the Spark session"):
+        spark = build_session(
+            "ecomplexity-fitness",
+            extra_conf={
+                "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
+            },
+            verbose=args.verbose,
+        )
     run = RunRecord("fitness", config)
     warehouse = config.output.warehouse
     with job_settings(spark, run):

@@ -20,7 +20,7 @@ def main() -> None:
         release = locate_release(config)
     except BaciFormatError as exc:
         raise SystemExit(f"Input error: {exc}") from exc
-    spark = build_session("ecomplexity-ingest")
+    spark = build_session("ecomplexity-ingest", verbose=args.verbose)
     run = RunRecord("ingest", config)
     with job_settings(spark, run):
         try:

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     config = config_from_args(args)  # config errors stop here, before Spark starts
 
-    spark = build_session("ecomplexity-maintain")
+    spark = build_session("ecomplexity-maintain", verbose=args.verbose)
     # VACUUM and property changes are commits too: say which job made them.
     stamp = {COMMIT_METADATA_CONF: commit_metadata(new_run_id(), job="maintain")}
     with session_conf(spark, stamp):

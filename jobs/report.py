@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lib.cli import with_absolute_warehouse
+from lib.cli import add_verbose, with_absolute_warehouse
 from lib.config import ConfigError, load_config, parse_years
 from lib.report.countries import CountryError
 from lib.report.frames import ReportInputError, deltalake_reader, is_local, resolve_params
@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--services", help="services exports CSV (country,year,category,value)")
     parser.add_argument("--config", help="a preset TOML layered on conf/default.toml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_verbose(parser)
     return parser.parse_args(argv)
 
 

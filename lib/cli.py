@@ -29,7 +29,18 @@ def common_parser(description: str) -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a config option, e.g. --set fitness.max_iterations=19 (repeatable)",
     )
+    add_verbose(parser)
     return parser
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``--verbose``: Spark's INFO log lines on the console (quiet by default, conf/log4j2.properties).
+    spark-submit.sh reads the flag too: it decides how the driver JVM logs, before Python runs."""
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show Spark's INFO log lines (default: warnings only)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

@@ -37,6 +37,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from lib import progress
 from lib.code_version import INGEST_MODULES, code_fingerprint
 from lib.io import delta, delta_arrow
 from lib.io.baci import (
@@ -238,6 +239,8 @@ def ingest_release(
     done = ingested_fingerprints(spark, warehouse) if skip_unchanged else {}
     flows = [f for f in release.flow_files if done.get(f.year) != keys[f.year]]
     report.unchanged_years = sorted(set(release.years) - {f.year for f in flows})
+    if report.unchanged_years:
+        progress.advance(len(report.unchanged_years), detail="unchanged files, not read again")
     if not flows:
         return report
 
@@ -292,8 +295,11 @@ def ingest_release(
         for i, flow in enumerate(batch):
             _count(report, flow.year, counts[i])
         _record_fingerprints(spark, warehouse, run_id, release, batch, keys, report)
+        rows = sum(counts[i]["read"] for i in range(len(batch)))
+        progress.advance(len(batch), detail=f"{_years_text(years)}: {rows:,} rows read")
 
     if optimize:
+        progress.update("compacting the flows (OPTIMIZE)")
         ingested = [f.year for f in flows]
         spark.sql(
             f"OPTIMIZE delta.`{delta.table_path(warehouse, delta.FLOWS)}` "
@@ -397,6 +403,10 @@ def _no_rows(spark: SparkSession, schema: T.StructType) -> DataFrame:
     return spark.range(0).select(
         *[F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields]
     )
+
+
+def _years_text(years: list[int]) -> str:
+    return str(years[0]) if len(years) == 1 else f"{min(years)}-{max(years)}"
 
 
 def _accepted(counts: dict[str, int]) -> int:

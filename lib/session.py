@@ -1,7 +1,8 @@
 """The SparkSession, with Delta Lake configured, for jobs, tests and notebooks.
 
-Under ``spark-submit.sh`` Spark is already configured (jars, extensions); building the session
-from plain Python (tests, notebooks) adds the cached Delta jars that the launcher resolved.
+Under ``spark-submit.sh`` Spark is already configured (jars, extensions, logging); building the
+session from plain Python (tests, notebooks) adds the cached Delta jars that the launcher
+resolved and the project's quiet logging (``conf/log4j2.properties``: warnings and errors only).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pyspark.sql import SparkSession
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCALA_VERSION = "2.13"
+# Spark's driver logs WARN and above with it; without it, Spark's INFO lines fill the console.
+LOG_CONFIG = PROJECT_ROOT / "conf" / "log4j2.properties"
 
 
 def delta_maven_coordinate() -> str:
@@ -84,17 +87,25 @@ def ship_code(spark: SparkSession) -> None:
     spark.addArtifacts(str(archive), pyfile=True)
 
 
+def quiet_logging_option() -> str:
+    """The JVM option that makes the driver log with ``conf/log4j2.properties``."""
+    return f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
+
+
 def build_session(
     app_name: str = "ecomplexity",
     master: str | None = None,
     extra_conf: dict[str, str] | None = None,
+    verbose: bool = False,
 ) -> SparkSession:
     """Return the active session, or build one with Delta configured.
 
     With a Spark Connect endpoint (``remote_url``) the session is a Connect client: the server
     must have Delta's jars and extensions (README, "Spark Connect"); only runtime settings are
     sent. ``master`` is only used when no session exists and Spark was not launched by
-    spark-submit.
+    spark-submit. ``verbose``: Spark's INFO log lines (by default warnings and errors only);
+    under spark-submit the JVM already logs as ``spark-submit.sh`` chose from the job's own
+    ``--verbose``, before Python runs.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -114,10 +125,18 @@ def build_session(
     if "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.master(master or "local[*]").config("spark.jars", ",".join(delta_jars()))
         builder = builder.config("spark.ui.showConsoleProgress", "false")
+        if not verbose:
+            # Applied when the JVM starts, before Spark's first log line (spark.log.level below
+            # only from the SparkContext on); a user's spark.driver.extraJavaOptions come after.
+            builder = builder.config("spark.driver.defaultJavaOptions", quiet_logging_option())
         # Python workers must use this interpreter (it has numpy, pandas and pyarrow).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if (master or "local").startswith("local"):
+            # As spark-submit.sh: no warning that the host name resolves to a loopback address.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Spark's own log level for the session's lifetime (no SparkContext call needed).
-    builder = builder.config("spark.log.level", os.environ.get("ECX_SPARK_LOG_LEVEL", "WARN"))
+    level = os.environ.get("ECX_SPARK_LOG_LEVEL", "INFO" if verbose else "WARN")
+    builder = builder.config("spark.log.level", level)
     for key, value in conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

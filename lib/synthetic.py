@@ -128,6 +128,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lib import progress
 from lib.provenance import SYNTHETIC_MARKER, SYNTHETIC_PREFIX
 
 GENERATOR_VERSION = "2.0.0"
@@ -1046,7 +1047,8 @@ def ensure_default_release(
         for stale in target.parent.glob(f".{target.name}.tmp-*"):  # left by killed runs
             shutil.rmtree(stale, ignore_errors=True)
         staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
-        generate_release(staging, size=size, seed=seed)
+        with progress.stage("default data", detail=f"generating the synthetic release {target}"):
+            generate_release(staging, size=size, seed=seed)
         (staging / KEY_FILE).write_text(key, encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)

@@ -11,6 +11,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from lib import progress
 from lib.code_version import code_fingerprint
 from lib.config import Config, parse_years
 from lib.ingest import (
@@ -85,7 +86,10 @@ def run_ingest(
     run.source_kind = release.source_kind
     run.years = release.years
     _one_release(spark, warehouse, release.release, replace=not incremental)
-    with stage(run, "ingest"):
+    with (
+        stage(run, "ingest"),
+        progress.stage("ingest", total=len(release.flow_files), unit="file"),
+    ):
         report = ingest_release(
             spark,
             release,
@@ -184,8 +188,12 @@ def run_indicators(
     run.row_counts["indicators.years_unchanged"] = len(years) - len(todo)
     if not todo:
         return years
-    with stage(run, "indicators"):
+    with (
+        stage(run, "indicators"),
+        progress.stage("indicators", total=len(todo), unit="year"),
+    ):
         tables = compute_indicators(spark, config, todo, run.input_versions[delta.FLOWS])
+        progress.update("every year computed; writing the tables")
         try:
             _write_indicator_tables(spark, tables, warehouse, run, todo)
         finally:
@@ -257,6 +265,7 @@ def _write_indicator_tables(
             spark.createDataFrame(rows), warehouse, name, run.run_id, replace_where=predicate
         )
         run.row_counts[f"indicators.{name}"] = rows.num_rows
+        progress.update(f"{name} written")
     for name, adds in tables.written_files.items():
         delta_arrow.commit_files(
             delta.table_path(warehouse, name),
@@ -266,6 +275,7 @@ def _write_indicator_tables(
         )
         rows = sum(json.loads(add["add"]["stats"])["numRecords"] for add in adds)
         run.row_counts[f"indicators.{name}"] = rows
+        progress.update(f"{name} committed")
     large = {
         delta.COUNTRY_PRODUCT_YEAR: tables.country_product_year,
         delta.PRODUCT_PROXIMITY: tables.product_proximity,
@@ -279,6 +289,7 @@ def _write_indicator_tables(
             "operationMetrics"
         ) or {}
         run.row_counts[f"indicators.{name}"] = int(metrics.get("numOutputRows", 0))
+        progress.update(f"{name} written")
 
 
 def top_table(spark: SparkSession, warehouse: str, column: str, year: int, n: int = 10) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -241,6 +242,10 @@ def test_fitness_job_on_the_cluster_matches_local_mode(spark, cluster, tmp_path_
     job_log = (cluster.logs / "job.log").read_text(errors="replace")
     assert job.returncode == 0, job_log[-5000:] + "\n" + log_tails(cluster.logs)
     assert "wrote its tables" in job_log
+    # A quiet console (conf/log4j2.properties): no Spark INFO line, the job's progress instead.
+    info = re.findall(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d INFO .*$", job_log, re.MULTILINE)
+    assert not info, "Spark INFO lines on the console:\n" + "\n".join(info[:10])
+    assert "[ingest] 2/2 files" in job_log and "[indicators] 2/2 years" in job_log, job_log[-3000:]
 
     # It ran on the cluster: the master saw the application finish, with executors on both
     # workers, each in its own directory holding the shipped code.

@@ -8,16 +8,22 @@ import subprocess
 from tests.conftest import PROJECT_ROOT
 
 
-def launch(*args: str) -> list[str]:
+def dry_run(*args: str) -> list[str]:
+    """The lines ECX_DRY_RUN prints: the driver's SPARK_SUBMIT_OPTS, then the command."""
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_SUBMIT_OPTS"}
     result = subprocess.run(
         ["./spark-submit.sh", *args],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "ECX_DRY_RUN": "1"},
+        env={**env, "ECX_DRY_RUN": "1"},
         capture_output=True,
         text=True,
         check=True,
     )
-    return result.stdout.split("\n")[-2].split()
+    return result.stdout.splitlines()
+
+
+def launch(*args: str) -> list[str]:
+    return dry_run(*args)[-1].split()
 
 
 def test_local_mode_by_default_with_the_code_shipped_to_executors():
@@ -41,3 +47,13 @@ def test_a_master_given_as_conf_is_respected():
     command = launch("--conf", "spark.master=spark://10.0.0.5:7077", "jobs/fitness.py")
     assert command.count("--master") == 0
     assert "spark.master=spark://10.0.0.5:7077" in command
+
+
+def test_the_driver_logs_quietly_unless_the_job_is_verbose():
+    quiet = dry_run("jobs/fitness.py", "--years", "2020")[0]
+    config = PROJECT_ROOT / "conf" / "log4j2.properties"
+    assert quiet == f"SPARK_SUBMIT_OPTS=-Dlog4j2.configurationFile=file:{config}"
+    assert config.read_text().count("rootLogger.level = warn") == 1
+    assert dry_run("jobs/fitness.py", "--verbose")[0] == "SPARK_SUBMIT_OPTS="
+    # spark-submit's own --verbose (before the application) is not the job's
+    assert dry_run("--verbose", "jobs/fitness.py")[0] == quiet
