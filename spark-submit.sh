@@ -6,13 +6,14 @@
 #   ./spark-submit.sh --remote sc://host:15002 jobs/fitness.py ...     through a Spark Connect server
 #   ./spark-submit.sh --test [pytest options]                run the test suite
 #   ./spark-submit.sh --bench [benchmark options]            the full-scale benchmark (bench/README.md)
-#   ./spark-submit.sh --bootstrap                            only install (venv + Delta jars)
+#   ./spark-submit.sh --bootstrap                            only install (venv with the test tools + Delta jars)
 #   ECX_DRY_RUN=1 ./spark-submit.sh ...                      print the spark-submit command only
 #
-# On first use it creates .venv with the pinned dependencies of pyproject.toml and resolves the
-# Delta Lake jars once from Maven Central into .cache/jars, so later runs and the tests work
-# offline. Then it calls Spark's own spark-submit with the project code (a zip of lib/, shipped
-# with --py-files so executors on a cluster see it) and Delta configured.
+# On first use it creates .venv with the pinned dependencies of pyproject.toml (the job's only;
+# --test, --bench and --bootstrap add the test tools, the "dev" extra) and resolves the Delta Lake jars once
+# from Maven Central into .cache/jars, so later runs and the tests work offline. Then it calls
+# Spark's own spark-submit with the project code (a zip of lib/, shipped with --py-files so
+# executors on a cluster see it) and Delta configured.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,18 +44,27 @@ check_java() {
   [ "${major%%.*}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is required (found ${major:-unknown})."
 }
 
-ensure_venv() {
-  local stamp="$VENV/.ecx-installed" want
+ensure_venv() {  # ensure_venv [dev]: the job's dependencies; with "dev", also the test tools
+  local extra="${1:-}" want stamp spec
   want=$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)
+  # One stamp per set, so each is installed once: the job's own (.[]), the test tools (.[dev]).
+  stamp="$VENV/.ecx-installed${extra:+-$extra}"
   if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   local base
   base=$(find_python) || die "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)."
-  log "installing the pinned environment into $VENV (first run only, a few minutes)"
+  if [ -n "$extra" ]; then
+    log "installing the test tools into $VENV (first run only)"
+  else
+    log "installing the pinned environment into $VENV (first run only, a few minutes)"
+  fi
   [ -x "$PY" ] || "$base" -m venv "$VENV"
   mkdir -p "$CACHE"
-  { "$PY" -m pip install --upgrade pip && "$PY" -m pip install -e "$ROOT[dev]"; } >"$CACHE/pip.log" 2>&1 ||
+  spec="$ROOT${extra:+[$extra]}"
+  { "$PY" -m pip install --upgrade pip && "$PY" -m pip install -e "$spec"; } >"$CACHE/pip.log" 2>&1 ||
     { tail -30 "$CACHE/pip.log" >&2; die "pip install failed; full log in $CACHE/pip.log"; }
   echo "$want" > "$stamp"
+  # .[dev] holds .[]: the job's set is then current too.
+  [ -z "$extra" ] || echo "$want" > "$VENV/.ecx-installed"
 }
 
 ensure_delta_jars() {
@@ -92,9 +102,9 @@ PYEOF
   )
 }
 
-bootstrap() {
+bootstrap() {  # bootstrap [dev]
   check_java
-  ensure_venv
+  ensure_venv "${1:-}"
   ensure_delta_jars
 }
 
@@ -105,14 +115,14 @@ export ECX_CONF_DIR="${ECX_CONF_DIR:-$ROOT/conf}"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 
 case "${1:-}" in
-  --bootstrap)
-    bootstrap; log "ready: $VENV, Delta jars in $JARS_DIR"; exit 0 ;;
+  --bootstrap)  # a developer's set-up: the test tools (ruff, pytest) too
+    bootstrap dev; log "ready: $VENV, Delta jars in $JARS_DIR"; exit 0 ;;
   --test)
-    shift; bootstrap
+    shift; bootstrap dev
     cd "$ROOT"
     exec "$PY" -m pytest "$@" ;;
   --bench)
-    shift; bootstrap
+    shift; bootstrap dev  # the baselines run the peer library (py-ecomplexity)
     cd "$ROOT"
     exec "$PY" bench/run_benchmark.py "$@" ;;
   "" | -h | --help)
