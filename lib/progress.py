@@ -167,9 +167,10 @@ class Stage:
 
 def _width() -> int:
     try:
-        return os.get_terminal_size(_stream().fileno()).columns
+        columns = os.get_terminal_size(_stream().fileno()).columns
     except (OSError, ValueError, AttributeError):
-        return 100
+        columns = 0
+    return columns if columns >= 20 else 100  # a pseudo-terminal may report 0 columns
 
 
 class _Silent(Stage):
