@@ -195,6 +195,11 @@ if [ "$verbose" = 0 ]; then
   export SPARK_SUBMIT_OPTS="-Dlog4j2.configurationFile=$log_config${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}"
 fi
 
+# The job's progress (lib/progress.py) goes straight to the terminal of stderr, if it is one:
+# spark-submit merges the Python driver's stderr into the JVM's stdout, a pipe.
+unset ECX_PROGRESS_TERMINAL
+if [ -t 2 ] && terminal=$(tty <&2 2>/dev/null); then export ECX_PROGRESS_TERMINAL="$terminal"; fi
+
 jars=$(ls "$JARS_DIR"/*.jar | paste -sd, -)
 cd "$ROOT"
 # ECX_DRY_RUN=1: print the spark-submit command instead of running it.

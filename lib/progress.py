@@ -12,8 +12,9 @@ Code deeper down reports to the innermost open stage without being handed it:
 a line of its own.
 
 On a terminal a stage is one line updated in place, whose clock keeps ticking while Spark
-works; elsewhere (CI logs, pipes, files) each step is a plain line. Stdout stays for the job's
-results. WHY on the driver only: executors' tasks cannot report to the driver through public
+works; elsewhere (CI logs, pipes, files) each step is a plain line. Progress goes to stderr
+(under ``spark-submit.sh``, straight to the terminal of its stderr, see ``_stream``); stdout
+stays for the job's results. WHY on the driver only: executors' tasks cannot report to the driver through public
 Spark APIs (the jobs also run through Spark Connect), so a stage advances when a Spark action
 the driver submitted returns: per batch of files, per year, per table committed.
 ``ECX_PROGRESS=0`` silences it.
@@ -53,8 +54,25 @@ def _enabled() -> bool:
     return os.environ.get("ECX_PROGRESS", "1") != "0"
 
 
+_terminals: dict[str, TextIO | None] = {}
+
+
 def _stream() -> TextIO:
-    return sys.stderr  # looked up at each write: tests and notebooks replace it
+    """Where progress goes: the terminal ``spark-submit.sh`` names in ECX_PROGRESS_TERMINAL, or
+    sys.stderr (looked up at each call: tests and notebooks replace it). WHY the variable:
+    spark-submit runs the Python driver with its stderr merged into the JVM's stdout, a pipe;
+    written there, progress could neither tell a terminal nor stay out of redirected results."""
+    path = os.environ.get("ECX_PROGRESS_TERMINAL")
+    if path:
+        if path not in _terminals:
+            try:
+                _terminals[path] = open(path, "w", encoding="utf-8", errors="replace")  # noqa: SIM115 (open for the run)
+            except OSError:
+                _terminals[path] = None
+        terminal = _terminals[path]
+        if terminal is not None:
+            return terminal
+    return sys.stderr
 
 
 def _is_tty(stream: TextIO) -> bool:

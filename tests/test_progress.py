@@ -90,3 +90,19 @@ def test_durations():
     assert progress.duration(59.4) == "59 s"
     assert progress.duration(185) == "3 min 05 s"
     assert progress.duration(3725) == "1 h 02 min"
+
+
+def test_the_terminal_named_by_the_launcher(monkeypatch, tmp_path, clock):
+    """spark-submit.sh names the terminal of its stderr (the driver's own stderr is a pipe)."""
+    terminal = tmp_path / "tty"
+    monkeypatch.setenv("ECX_PROGRESS_TERMINAL", str(terminal))
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    with progress.stage("ingest", total=1, unit="file") as stage:
+        stage.advance(1)
+    assert err.getvalue() == ""
+    assert terminal.read_text().splitlines()[-1] == "[ingest] 1/1 file, 0 s: done"
+    monkeypatch.setenv("ECX_PROGRESS_TERMINAL", str(tmp_path / "missing" / "tty"))
+    with progress.stage("spark"):
+        pass
+    assert err.getvalue().splitlines() == ["[spark] started", "[spark] 0 s: done"]
