@@ -52,10 +52,10 @@ ensure_venv() {  # ensure_venv [dev]: the job's dependencies; with "dev", also t
   if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   local base
   base=$(find_python) || die "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)."
-  if [ -n "$extra" ]; then
-    log "installing the test tools into $VENV (first run only)"
+  if [ -n "$extra" ] && [ -f "$VENV/.ecx-installed" ] && [ "$(cat "$VENV/.ecx-installed")" = "$want" ]; then
+    log "adding the test tools to $VENV (first run only)"
   else
-    log "installing the pinned environment into $VENV (first run only, a few minutes)"
+    log "installing the pinned environment${extra:+ and the test tools} into $VENV (first run only, a few minutes)"
   fi
   [ -x "$PY" ] || "$base" -m venv "$VENV"
   mkdir -p "$CACHE"
