@@ -192,6 +192,12 @@ def _width() -> int:
 
 
 class _Silent(Stage):
+    """ECX_PROGRESS=0: a stage that writes nothing."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self._tty = False
+
     def _show(self, final: bool) -> None:
         pass
 
