@@ -1047,8 +1047,15 @@ def ensure_default_release(
         for stale in target.parent.glob(f".{target.name}.tmp-*"):  # left by killed runs
             shutil.rmtree(stale, ignore_errors=True)
         staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
-        with progress.stage("default data", detail=f"generating the synthetic release {target}"):
-            generate_release(staging, size=size, seed=seed)
+        n_years = len(resolve_size(size).years)
+        what = f"generating the synthetic release ({n_years} years) into {target}"
+        with progress.stage("default data", total=n_years, unit="year", detail=what) as stage:
+            generate_release(
+                staging,
+                size=size,
+                seed=seed,
+                progress=lambda year, flows, _: stage.advance(1, f"{year}: {flows:,} flows"),
+            )
         (staging / KEY_FILE).write_text(key, encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
