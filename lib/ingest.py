@@ -12,27 +12,35 @@ Incremental runs (``skip_unchanged``): each ingested flow file leaves a fingerpr
 modification time, the code lists' content and the code version) in the small table
 ``baci_ingest_files``; a file whose fingerprint is unchanged is not read again.
 
-The flows (one Spark task per yearly file) are written in one of two ways
-(``output.writer``): the task writes the accepted rows as a Parquet file with pyarrow and
-returns the file's Delta action and line counts, and the driver commits the batch's files in one
-transaction (``lib.io.delta_arrow``; no row enters the JVM); or the accepted rows stream from
-the task into Spark's Delta writer, the line counts coming back through an accumulator.
+Each yearly file is read by one Spark task (``spark.range`` with one partition per file, so
+neither the shuffle partitions nor adaptive execution change it), streamed in bounded blocks
+(``lib.io.baci.FlowFileReader``) and checked once: the accepted rows and the rejected lines come
+out of the same pass. The accepted rows are written in one of two ways (``output.writer``): the
+task writes them as one Parquet file a year with pyarrow, row group by row group, and the driver
+commits the batch's files in one transaction (``lib.io.delta_arrow``; no row enters the JVM); or
+they stream from the task into Spark's Delta writer. Either way each task also returns a
+one-row summary of its file: the line counts, the file's Delta action, and its rejected lines
+(the driver writes them to the quarantine). With Spark's writer the summaries travel as
+observed metrics of the write (``DataFrame.observe``), the public way for tasks to report on the
+rows they produced.
 
-WHY a second pass and no cache: only files with rejected lines are parsed a second time, for the
-quarantine. Caching the parsed rows instead cost three times the CPU of the write itself.
+WHY rejected lines in the summary: they are few (none in a sound BACI file), and the driver
+writes the quarantine with Spark, so no task needs write access for it. A file with more than
+``REJECTS_IN_RESULT`` rejected lines (a wrong file rather than wrong lines) is the exception:
+its counts still come from the one pass, its quarantine rows from a second read of that file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-from pyspark.accumulators import AccumulatorParam
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
@@ -41,11 +49,12 @@ from lib import progress
 from lib.code_version import INGEST_MODULES, code_fingerprint
 from lib.io import delta, delta_arrow
 from lib.io.baci import (
-    PARSED_SCHEMA,
+    ACCEPTED_SCHEMA,
+    BLOCK_BYTES,
+    REJECTED_SCHEMA,
     BaciRelease,
-    CheckedFlows,
     FlowFile,
-    check_flow_file,
+    FlowFileReader,
     fingerprint,
     open_source,
     read_country_codes,
@@ -53,12 +62,32 @@ from lib.io.baci import (
     read_product_codes,
 )
 from lib.io.delta import session_conf
-from lib.io.delta_arrow import use_arrow_writer, write_data_file
+from lib.io.delta_arrow import DataFileWriter, use_arrow_writer
 from lib.tables import TABLES, spark_schema
 
-PARSED_SPARK_SCHEMA = from_arrow_schema(PARSED_SCHEMA)  # what the parsing tasks yield
-FLOW_COLUMNS = ["year", "exporter", "importer", "product", "value", "quantity"]
-ACCEPTED_SPARK_SCHEMA = T.StructType(PARSED_SPARK_SCHEMA.fields[: len(FLOW_COLUMNS)])
+FLOW_COLUMNS = ACCEPTED_SCHEMA.names
+REJECTED_SPARK_SCHEMA = from_arrow_schema(REJECTED_SCHEMA)
+# A batch of files is the unit of commit (and of restart): a whole BACI release (~30 yearly
+# files) fits in one, so every file's task can run at once on a large enough cluster.
+FILES_PER_BATCH = 32
+# Rejected lines a task returns with its file's summary (~100 bytes each); beyond, see above.
+REJECTS_IN_RESULT = 50_000
+# What a task returns per file: its line counts ({"read": n, reason kind: n}), its Delta add
+# action (arrow writer) and its rejected lines (Arrow IPC stream of REJECTED_SCHEMA), or
+# ``overflow`` when it had more than REJECTS_IN_RESULT.
+FILE_SUMMARY = pa.schema(
+    [
+        ("file_index", pa.int32()),
+        ("counts", pa.string()),
+        ("add", pa.string()),
+        ("rejects", pa.binary()),
+        ("overflow", pa.bool_()),
+    ]
+)
+FILE_SUMMARY_SPARK = from_arrow_schema(FILE_SUMMARY)
+# With Spark's writer a task yields its accepted rows, then its summary row, in one schema.
+PARSED_WITH_SUMMARY = pa.schema([*ACCEPTED_SCHEMA, *FILE_SUMMARY])
+PARSED_WITH_SUMMARY_SPARK = from_arrow_schema(PARSED_WITH_SUMMARY)
 
 # Bookkeeping of incremental ingests: one row per year of the flows table (lib.tables).
 INGEST_FILES = "baci_ingest_files"
@@ -106,89 +135,85 @@ def check_flow_headers(release: BaciRelease) -> None:
             read_flow_header(stream.read(65536), flow.source.display)
 
 
-def reason_kind(reason: str) -> str:
-    """Group reasons by their kind ("duplicate of line 12" -> "duplicate of line")."""
-    return reason.split(" (")[0].rstrip("0123456789 ").strip()
-
-
-class _LineCounts(AccumulatorParam):
-    """{file index: {"read": n, reason kind: n, ...}} gathered from the tasks.
-
-    WHY replace, not add: a file is counted whole by the one task that parses it, and Spark may
-    apply the update of a retried (or speculative) task twice; keeping the last complete count
-    of each file stays exact where a sum would double it.
-    """
-
-    def zero(self, value):
-        return {}
-
-    def addInPlace(self, a, b):  # noqa: N802 (PySpark's name)
-        a.update(b)
-        return a
-
-
-def parse_flows(
-    spark: SparkSession,
-    flows: list[FlowFile],
-    countries,
-    products,
-    rejected: bool = False,
-    line_counts=None,
-) -> DataFrame:
-    """One Spark task per yearly file; Arrow parses and checks it inside the task (see
-    lib.io.baci).
-
-    The accepted rows (``FLOW_COLUMNS``), or with ``rejected`` the quarantined lines
-    (``PARSED_SPARK_SCHEMA``). ``line_counts``, an accumulator of ``_LineCounts``, receives the
-    lines read and rejected (by reason kind) of each file.
-    """
-    country_codes, product_codes = _code_arrays(countries, products)
-    by_index = dict(enumerate(flows))
-
-    def parse_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for index in batch.column("file_index").to_pylist():
-                checked = check_flow_file(by_index[index], country_codes, product_codes)
-                if line_counts is not None:
-                    line_counts.add({index: _file_counts(checked)})
-                if rejected:
-                    yield from checked.batches(rejected_only=True)
-                else:
-                    yield from checked.accepted().to_batches(max_chunksize=1_000_000)
-
-    schema = PARSED_SPARK_SCHEMA if rejected else ACCEPTED_SPARK_SCHEMA
-    return _file_indexes(spark, len(flows)).mapInArrow(parse_partition, schema)
-
-
 def _file_indexes(spark: SparkSession, n_files: int) -> DataFrame:
     """Rows 0..n-1 (``file_index``), one per partition: one task per file.
 
-    spark.range splits 0..n-1 evenly, so each core gets whole files (a hash repartition may put
-    two files in one task and leave the other core idle).
+    spark.range splits 0..n-1 evenly and, without a shuffle, neither spark.sql.shuffle.partitions
+    nor adaptive execution can merge its partitions: each core gets whole files.
     """
     files = spark.range(0, n_files, numPartitions=max(1, n_files))
     return files.select(F.col("id").cast("int").alias("file_index"))
 
 
-def _file_counts(checked: CheckedFlows) -> dict[str, int]:
-    """Lines read, and rejected by reason kind, of one file."""
-    counts = {"read": checked.n_lines}
-    for reason, n in checked.rejected_counts().items():
-        kind = reason_kind(reason)
-        counts[kind] = counts.get(kind, 0) + n
-    return counts
+@dataclass(frozen=True)
+class FileReading:
+    """What a task needs to read and check a flow file: the code lists, the block size, and
+    how many rejected lines it may return (tests lower both)."""
+
+    country_codes: np.ndarray
+    product_codes: pa.Array
+    block_bytes: int = BLOCK_BYTES
+    max_returned_rejects: int = REJECTS_IN_RESULT
+
+    @classmethod
+    def of(cls, countries, products, **options) -> FileReading:
+        codes = pa.array(products["product"].tolist(), pa.string())
+        return cls(countries["country_code"].to_numpy(), codes, **options)
+
+    def reader(self, flow: FlowFile) -> FlowFileReader:
+        return FlowFileReader(flow, self.country_codes, self.product_codes, self.block_bytes)
 
 
-def _code_arrays(countries, products) -> tuple[np.ndarray, pa.Array]:
-    """The code lists as the parsing tasks check them."""
-    return countries["country_code"].to_numpy(), pa.array(products["product"].tolist(), pa.string())
+class _Rejects:
+    """The rejected lines of one file, kept for the task's summary up to ``cap``."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.tables: list[pa.Table] = []
+        self.n_rows = 0
+        self.overflow = False
+
+    def add(self, rejected: pa.Table) -> None:
+        self.n_rows += rejected.num_rows
+        if self.n_rows > self.cap:
+            self.overflow, self.tables = True, []
+        elif rejected.num_rows:
+            self.tables.append(rejected)
+
+    def ipc(self) -> bytes | None:
+        if self.overflow or not self.tables:
+            return None
+        sink = pa.BufferOutputStream()
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
+        with pa.ipc.new_stream(sink, REJECTED_SCHEMA, options=options) as stream:
+            for table in self.tables:
+                stream.write_table(table)
+        return sink.getvalue().to_pybytes()
 
 
-# What a writing task returns per file: its line counts and its Delta add action (JSON).
-WRITTEN_FILE_ARROW = pa.schema(
-    [("file_index", pa.int32()), ("counts", pa.string()), ("add", pa.string())]
-)
-WRITTEN_FILE_SPARK = from_arrow_schema(WRITTEN_FILE_ARROW)
+def _summary(index: int, reader: FlowFileReader, add: dict | None, rejects: _Rejects) -> pa.Table:
+    return pa.table(
+        {
+            "file_index": [index],
+            "counts": [json.dumps({"read": reader.n_lines, **reader.counts})],
+            "add": [json.dumps(add) if add else None],
+            "rejects": [rejects.ipc()],
+            "overflow": [rejects.overflow],
+        },
+        schema=FILE_SUMMARY,
+    )
+
+
+def _padded(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``, the columns it lacks all null."""
+    n_rows = table.num_rows
+    return pa.table(
+        [
+            table.column(f.name) if f.name in table.column_names else pa.nulls(n_rows, f.type)
+            for f in schema
+        ],
+        schema=schema,
+    )
 
 
 def flow_fingerprints(release: BaciRelease) -> dict[int, str]:
@@ -229,10 +254,12 @@ def ingest_release(
     files_per_batch: int | None = None,
     skip_unchanged: bool = False,
     writer: str = "auto",
+    **reading_options,
 ) -> IngestReport:
     """Ingest the release's flow files (with ``skip_unchanged``, only the new or changed ones).
 
-    ``writer``: how the flows table is written (``use_arrow_writer``).
+    ``writer``: how the flows table is written (``use_arrow_writer``); ``reading_options``:
+    ``FileReading``'s block size and returned rejects.
     """
     report = IngestReport(release.release, release.hs_revision, release.years)
     keys = flow_fingerprints(release)
@@ -258,31 +285,20 @@ def ingest_release(
         delta.write_table(countries_df, warehouse, delta.COUNTRIES, run_id, metadata=meta)
         delta.write_table(products_df, warehouse, delta.PRODUCTS, run_id, metadata=meta)
 
-    # Nothing is cached, so a batch is only the unit of commit (and of restart). Each batch
-    # costs a few small commits (flows, quarantine, fingerprints) and ends with idle cores
-    # waiting for its last file: a few large batches.
-    batch_size = files_per_batch or max(16, 8 * spark.sparkContext.defaultParallelism)
+    batch_size = files_per_batch or FILES_PER_BATCH
     arrow_writer = use_arrow_writer(writer, warehouse)
+    reading = FileReading.of(countries, products, **reading_options)
     for start in range(0, len(flows), batch_size):
         batch = flows[start : start + batch_size]
         years = [f.year for f in batch]
         write_flows = write_flows_with_arrow if arrow_writer else write_flows_with_spark
-        counts = write_flows(spark, batch, countries, products, release, warehouse, run_id, meta)
+        summaries = write_flows(spark, batch, reading, release, warehouse, run_id, meta)
+        counts = {s["file_index"]: json.loads(s["counts"]) for s in summaries}
         if sorted(counts) != list(range(len(batch))):
             raise RuntimeError(f"line counts missing for some of the files of {years}")
-        with_rejects = [f for i, f in enumerate(batch) if counts[i]["read"] > _accepted(counts[i])]
-        rejected = (
-            parse_flows(spark, with_rejects, countries, products, rejected=True)
-            if with_rejects
-            else _no_rows(spark, PARSED_SPARK_SCHEMA)
-        )
         delta.write_table(
-            rejected.select(
-                "source_file",
-                "source_year",
-                "line_number",
-                "reason",
-                "raw_line",
+            _quarantine_rows(spark, batch, summaries, reading).select(
+                *REJECTED_SCHEMA.names,
                 F.lit(release.release).alias("release"),
                 F.lit(run_id).alias("run_id"),
             ),
@@ -311,75 +327,82 @@ def ingest_release(
 def write_flows_with_arrow(
     spark: SparkSession,
     batch: list[FlowFile],
-    countries,
-    products,
+    reading: FileReading,
     release: BaciRelease,
     warehouse: str,
     run_id: str,
     meta: dict[str, str],
-) -> dict[int, dict[str, int]]:
-    """Replace the batch's years of the flows table: each task parses a yearly file and writes
-    its accepted rows as one Parquet file; the driver commits them in one transaction.
-    Returns the line counts of each file (index in ``batch``), as ``_LineCounts`` has them."""
+) -> list[dict]:
+    """Replace the batch's years of the flows table: each task streams a yearly file and writes
+    its accepted rows as one Parquet file, a row group per block; the driver commits the files
+    in one transaction. Returns the tasks' summaries (``FILE_SUMMARY``)."""
     table_uri = delta.table_path(warehouse, delta.FLOWS)
     delta.ensure_table(spark, table_uri, TABLES[delta.FLOWS])
-    country_codes, product_codes = _code_arrays(countries, products)
     stamp = {"hs_revision": release.hs_revision, "release": release.release}
 
     def write_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for record in batches:
             for index in record.column("file_index").to_pylist():
                 flow = batch[index]
-                checked = check_flow_file(flow, country_codes, product_codes)
-                accepted = checked.accepted()
-                for column, value in stamp.items():
-                    accepted = accepted.append_column(
-                        column, pa.repeat(pa.scalar(value), accepted.num_rows)
-                    )
-                add = (
-                    write_data_file(accepted, table_uri, delta.FLOWS, {"year": flow.year})
-                    if accepted.num_rows
-                    else None
-                )
-                yield pa.RecordBatch.from_pydict(
-                    {
-                        "file_index": [index],
-                        "counts": [json.dumps(_file_counts(checked))],
-                        "add": [json.dumps(add) if add else None],
-                    },
-                    schema=WRITTEN_FILE_ARROW,
-                )
+                reader = reading.reader(flow)
+                writer = DataFileWriter(table_uri, delta.FLOWS, {"year": flow.year})
+                rejects = _Rejects(reading.max_returned_rejects)
+                for block in reader.blocks():
+                    accepted = block.accepted()
+                    for column, value in stamp.items():
+                        accepted = accepted.append_column(
+                            column, pa.repeat(pa.scalar(value), accepted.num_rows)
+                        )
+                    writer.write(accepted)
+                    rejects.add(block.rejected())
+                yield from _summary(index, reader, writer.close(), rejects).to_batches()
 
     files = _file_indexes(spark, len(batch))
-    written = files.mapInArrow(write_partition, WRITTEN_FILE_SPARK).collect()
-    counts = {row["file_index"]: json.loads(row["counts"]) for row in written}
-    adds = [json.loads(row["add"]) for row in written if row["add"]]
+    summaries = [
+        row.asDict() for row in files.mapInArrow(write_partition, FILE_SUMMARY_SPARK).collect()
+    ]
     delta_arrow.commit_files(
         table_uri,
-        adds,
+        [json.loads(s["add"]) for s in summaries if s["add"]],
         {"year": [f.year for f in batch]},
         delta.commit_metadata(run_id, **meta),
     )
-    return counts
+    return summaries
 
 
 def write_flows_with_spark(
     spark: SparkSession,
     batch: list[FlowFile],
-    countries,
-    products,
+    reading: FileReading,
     release: BaciRelease,
     warehouse: str,
     run_id: str,
     meta: dict[str, str],
-) -> dict[int, dict[str, int]]:
-    """The same through Spark's Delta writer: the tasks' Arrow batches stream into it."""
-    stamp = _release_columns(release)
-    line_counts = spark.sparkContext.accumulator({}, _LineCounts())
-    accepted = parse_flows(spark, batch, countries, products, line_counts=line_counts)
+) -> list[dict]:
+    """The same through Spark's Delta writer: the tasks' accepted rows stream into it, and each
+    task's summary row is taken out of the written rows as an observed metric of the write."""
+
+    def parse_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for record in batches:
+            for index in record.column("file_index").to_pylist():
+                reader = reading.reader(batch[index])
+                rejects = _Rejects(reading.max_returned_rejects)
+                for block in reader.blocks():
+                    yield from _padded(block.accepted(), PARSED_WITH_SUMMARY).to_batches()
+                    rejects.add(block.rejected())
+                summary = _summary(index, reader, None, rejects)
+                yield from _padded(summary, PARSED_WITH_SUMMARY).to_batches()
+
+    parsed = _file_indexes(spark, len(batch)).mapInArrow(parse_partition, PARSED_WITH_SUMMARY_SPARK)
+    is_summary = F.col("counts").isNotNull()
+    observation = Observation(f"ingest_files_{uuid.uuid4().hex}")
+    observed = parsed.observe(
+        observation,
+        F.collect_list(F.when(is_summary, F.struct(*FILE_SUMMARY.names))).alias("files"),
+    )
     with session_conf(spark, FLOWS_WRITE):
         delta.write_table(
-            accepted.select(*FLOW_COLUMNS, *stamp),
+            observed.where(~is_summary).select(*FLOW_COLUMNS, *_release_columns(release)),
             warehouse,
             delta.FLOWS,
             run_id,
@@ -387,7 +410,38 @@ def write_flows_with_spark(
             partition_by=["year"],
             metadata=meta,
         )
-    return line_counts.value
+    return [row.asDict() for row in observation.get["files"]]
+
+
+def _quarantine_rows(
+    spark: SparkSession, batch: list[FlowFile], summaries: list[dict], reading: FileReading
+) -> DataFrame:
+    """The batch's rejected lines (REJECTED_SCHEMA): those the tasks returned, and those of
+    files with too many to return, read again (see the module's docstring)."""
+    tables = [
+        pa.ipc.open_stream(s["rejects"]).read_all() for s in summaries if s["rejects"] is not None
+    ]
+    rows = (
+        spark.createDataFrame(pa.concat_tables(tables), REJECTED_SPARK_SCHEMA)
+        if tables
+        else _no_rows(spark, REJECTED_SPARK_SCHEMA)
+    )
+    overflow = [batch[s["file_index"]] for s in summaries if s["overflow"]]
+    if overflow:
+        rows = rows.unionByName(_rejected_lines(spark, overflow, reading))
+    return rows
+
+
+def _rejected_lines(spark: SparkSession, flows: list[FlowFile], reading: FileReading) -> DataFrame:
+    """The rejected lines of ``flows`` (one task per file)."""
+
+    def parse_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for record in batches:
+            for index in record.column("file_index").to_pylist():
+                for block in reading.reader(flows[index]).blocks():
+                    yield from block.rejected().to_batches()
+
+    return _file_indexes(spark, len(flows)).mapInArrow(parse_partition, REJECTED_SPARK_SCHEMA)
 
 
 def _release_columns(release: BaciRelease) -> list:

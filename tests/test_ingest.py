@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -77,24 +79,68 @@ def test_tables_read_back_without_spark(spark, warehouse, release):
     assert countries.set_index("country_code").loc[490, "iso3"] == "S19"
 
 
+# Blocks of 64 bytes: one or two lines each, so a file streams in many blocks (row groups of
+# one Parquet file with the arrow writer); a cap of one returned reject makes 2001's
+# quarantine come from the second read kept for files with very many rejects.
+SMALL_BLOCKS = {"block_bytes": 64, "max_returned_rejects": 1}
+
+
 def test_arrow_and_spark_writers_give_the_same_tables(spark, tmp_path, release):
     """The flows written by the tasks with pyarrow (output.writer = arrow) equal those
-    written by Spark's Delta writer, quarantine and counts included."""
+    written by Spark's Delta writer, quarantine and counts included, whatever the blocks."""
     results = {}
-    for writer in ("arrow", "spark"):
-        wh = str(tmp_path / writer)
-        report = ingest_release(spark, release, wh, "run-1", optimize=False, writer=writer)
+    runs = {
+        "arrow": ("arrow", {}),
+        "spark": ("spark", {}),
+        "arrow_small_blocks": ("arrow", SMALL_BLOCKS),
+        "spark_small_blocks": ("spark", SMALL_BLOCKS),
+    }
+    for name, (writer, options) in runs.items():
+        wh = str(tmp_path / name)
+        report = ingest_release(
+            spark, release, wh, "run-1", optimize=False, writer=writer, **options
+        )
         tables = {
             delta.FLOWS: sorted(map(tuple, delta.read_table(spark, wh, delta.FLOWS).collect())),
             delta.QUARANTINE: sorted(
                 map(tuple, delta.read_table(spark, wh, delta.QUARANTINE).drop("run_id").collect())
             ),
         }
-        results[writer] = (
+        results[name] = (
             report.rows_read,
             report.rows_accepted,
             report.quarantine_reasons,
             tables,
         )
-    assert results["arrow"] == results["spark"]
+    for name in runs:
+        assert results[name] == results["arrow"], name
     assert len(results["arrow"][3][delta.FLOWS]) == 5
+    # one Parquet file a year however many blocks: a row group per block
+    flows = DeltaTable(delta.table_path(str(tmp_path / "arrow_small_blocks"), delta.FLOWS))
+    row_groups = sorted(pq.ParquetFile(uri).num_row_groups for uri in flows.file_uris())
+    assert len(row_groups) == 2 and row_groups[-1] > 1
+
+
+def test_quarantine_comes_from_the_tasks_single_pass(spark, tmp_path, release):
+    """The rejected lines the tasks returned are written as they are: the files are not read
+    again (here they no longer exist), unless a task had too many to return."""
+    from lib.ingest import FileReading, _quarantine_rows, write_flows_with_arrow
+    from lib.io.baci import read_country_codes, read_product_codes
+
+    reading = FileReading.of(
+        read_country_codes(release.country_file), read_product_codes(release.product_file)
+    )
+    batch = list(release.flow_files)
+    wh = str(tmp_path / "wh")
+    meta = {"baci_release": release.release}
+    summaries = write_flows_with_arrow(spark, batch, reading, release, wh, "run-1", meta)
+    for flow in batch:
+        Path(flow.source.path).unlink()
+    rows = _quarantine_rows(spark, batch, summaries, reading).collect()
+    assert sorted((r["source_year"], r["line_number"], r["reason"]) for r in rows) == [
+        (2001, 3, "value is not a number"),
+        (2001, 6, "exporter equals importer"),
+    ]
+    overflow = [{**s, "rejects": None, "overflow": True} for s in summaries]
+    with pytest.raises(Exception, match="BACI_HS92_Y200"):  # now it must read them
+        _quarantine_rows(spark, batch, overflow, reading).collect()

@@ -7,8 +7,10 @@ or empty means null, the country file has two layouts (before and from V202401) 
 be Latin-1.
 
 Flow files are parsed with Arrow inside Spark tasks (one task per yearly file, see
-``lib.ingest``): Arrow's CSV reader is several times faster than Spark's, and parsing a whole file
+``lib.ingest``): Arrow's CSV reader is several times faster than Spark's, and reading a whole file
 in one task keeps physical line numbers, so every rejected row is reported with its file and line.
+The file is streamed in bounded blocks (``FlowFileReader``), so a task's memory does not grow with
+the file.
 """
 
 from __future__ import annotations
@@ -318,22 +320,33 @@ def read_flow_header(head: bytes, display: str) -> list[str]:
 
 
 ACCEPTED_SCHEMA = pa.schema([PARSED_SCHEMA.field(c) for c in PARSED_SCHEMA.names[:6]])
+# What the quarantine keeps of a rejected line: PARSED_SCHEMA's last five columns.
+REJECTED_SCHEMA = pa.schema([PARSED_SCHEMA.field(c) for c in PARSED_SCHEMA.names[6:]])
+# Bytes of CSV parsed at a time. A task's memory follows this, not the size of the file
+# (docs/cluster.md, "Memory of a task", has the measured figures).
+BLOCK_BYTES = 16 << 20
+
+
+def reason_kind(reason: str) -> str:
+    """Group reasons by their kind ("duplicate of line 12" -> "duplicate of line")."""
+    return reason.split(" (")[0].rstrip("0123456789 ").strip()
 
 
 @dataclass(frozen=True)
-class CheckedFlows:
-    """One flow file parsed and checked row by row (see ``check_flow_file``).
+class CheckedBlock:
+    """Consecutive lines of one flow file, parsed and checked (see ``FlowFileReader``).
 
     ``values`` holds the typed columns of ACCEPTED_SCHEMA for every row Arrow could split into
-    fields, ``reason`` why each of them is rejected (null = accepted) and ``lines`` its physical
-    line; ``unsplit`` lists the lines Arrow could not split, as (line, reason, text).
+    fields, ``reason`` why each of them is rejected (null = accepted), ``lines`` its physical
+    line and ``raw`` the row as read (string columns); ``unsplit`` lists the lines Arrow could
+    not split, as (line, reason, text).
     """
 
     flow: FlowFile
     values: pa.Table
     reason: pa.Array
     lines: np.ndarray
-    raw: pa.Table  # the rows as read (string columns), to report rejected lines as they were
+    raw: pa.Table
     header: list[str]
     unsplit: list[tuple[int, str, str]]
 
@@ -343,7 +356,6 @@ class CheckedFlows:
 
     @property
     def n_rejected(self) -> int:
-        """Lines quarantined: rejected rows and lines Arrow could not split."""
         return self.values.num_rows - self.reason.null_count + len(self.unsplit)
 
     def accepted(self) -> pa.Table:
@@ -352,140 +364,280 @@ class CheckedFlows:
             return self.values
         return self.values.filter(pc.is_null(self.reason))
 
-    def batches(self, chunk_rows: int = 1_000_000, rejected_only: bool = False):
-        """Every data line once in PARSED_SCHEMA (or only the rejected ones), in file order,
-        then the lines Arrow could not split."""
-        values, reason, lines = self.values, self.reason, self.lines
-        if rejected_only:
-            keep = pc.is_valid(reason)
-            values, reason = values.filter(keep), reason.filter(keep)
-            lines = lines[keep.to_numpy(zero_copy_only=False)]
-            raw_line = _join_raw(self.raw.filter(keep), self.header)
-        else:
-            raw_line = _rejected_raw_lines(self.raw, self.header, reason)
-        n_rows, display, year = values.num_rows, self.flow.source.display, self.flow.year
-        parsed = pa.table(
-            [
-                *values.columns,
-                pa.repeat(pa.scalar(display), n_rows),
-                pa.repeat(pa.scalar(year, pa.int32()), n_rows),
-                pa.array(lines, pa.int64()),
-                reason,
-                raw_line,
-            ],
-            schema=PARSED_SCHEMA,
+    def rejected(self) -> pa.Table:
+        """The rejected lines in REJECTED_SCHEMA: rows that failed a check, then the lines Arrow
+        could not split."""
+        if not self.n_rejected:
+            return REJECTED_SCHEMA.empty_table()
+        keep = pc.is_valid(self.reason)
+        lines = self.lines[keep.to_numpy(zero_copy_only=False)]
+        checked = self._with_source(
+            [pa.array(lines, pa.int64()), self.reason.filter(keep)],
+            _join_raw(self.raw.filter(keep), self.header),
         )
-        yield from parsed.to_batches(max_chunksize=chunk_rows)
-        if self.unsplit:
-            n = len(self.unsplit)
-            yield pa.RecordBatch.from_pydict(
-                {
-                    **{name: [None] * n for name in ACCEPTED_SCHEMA.names},
-                    "source_file": [display] * n,
-                    "source_year": [year] * n,
-                    "line_number": [line for line, _, _ in self.unsplit],
-                    "reason": [
-                        _truncation_reason(r, line, self.n_lines + 1) for line, r, _ in self.unsplit
-                    ],
-                    "raw_line": [text for _, _, text in self.unsplit],
-                },
-                schema=PARSED_SCHEMA,
+        return pa.concat_tables([checked, self._unsplit_table(REJECTED_SCHEMA)])
+
+    def parsed(self) -> pa.Table:
+        """Every line of the block once in PARSED_SCHEMA (accepted or rejected), in file order,
+        then the lines Arrow could not split."""
+        columns = self._with_source(
+            [pa.array(self.lines, pa.int64()), self.reason],
+            _rejected_raw_lines(self.raw, self.header, self.reason),
+        ).columns
+        parsed = pa.table([*self.values.columns, *columns], schema=PARSED_SCHEMA)
+        return pa.concat_tables([parsed, self._unsplit_table(PARSED_SCHEMA)])
+
+    def _with_source(self, line_and_reason: list[pa.Array], raw_line: pa.Array) -> pa.Table:
+        n_rows = len(line_and_reason[0])
+        source = [
+            pa.repeat(pa.scalar(self.flow.source.display), n_rows),
+            pa.repeat(pa.scalar(self.flow.year, pa.int32()), n_rows),
+        ]
+        return pa.table([*source, *line_and_reason, raw_line], schema=REJECTED_SCHEMA)
+
+    def _unsplit_table(self, schema: pa.Schema) -> pa.Table:
+        n = len(self.unsplit)
+        return pa.table(
+            {
+                **{name: [None] * n for name in ACCEPTED_SCHEMA.names if name in schema.names},
+                "source_file": [self.flow.source.display] * n,
+                "source_year": [self.flow.year] * n,
+                "line_number": [line for line, _, _ in self.unsplit],
+                "reason": [reason for _, reason, _ in self.unsplit],
+                "raw_line": [text for _, _, text in self.unsplit],
+            },
+            schema=schema,
+        )
+
+
+class FlowFileReader:
+    """Stream one yearly file (CSV or zip member) in blocks of ``block_bytes`` and check every
+    data line, once: ``blocks()`` yields each block's accepted rows and rejected lines together.
+
+    A task's memory follows the block size, not the file's. What stays across blocks is the
+    duplicate check's index (8 bytes per distinct accepted flow, ``_SeenKeys``) and the counts:
+    ``n_lines`` and ``counts`` (rejected lines by reason kind) are complete once ``blocks()``
+    is exhausted.
+
+    Physical line numbers (header = 1) come from Arrow's serial reader: lines it cannot split
+    into six fields are reported by its invalid-row handler with their number, and the rows of
+    each block take the numbers in between, in order.
+    """
+
+    def __init__(
+        self,
+        flow: FlowFile,
+        country_codes,
+        product_codes: pa.Array,
+        block_bytes: int = BLOCK_BYTES,
+    ) -> None:
+        self.flow = flow
+        self.countries = pa.array(np.asarray(country_codes, dtype=np.int64)).cast(pa.int32())
+        self.products = product_codes
+        self.block_bytes = block_bytes
+        self.n_lines = 0
+        self.counts: dict[str, int] = {}
+
+    def blocks(self) -> Iterator[CheckedBlock]:
+        display = self.flow.source.display
+        with open_source(self.flow.source) as stream:  # the first 64 KiB only
+            header = read_flow_header(stream.read(65536), display)
+        invalid: list[tuple[int, str, str]] = []
+
+        def on_invalid(row: pacsv.InvalidRow) -> str:
+            kind = "missing fields" if row.actual_columns < row.expected_columns else "extra fields"
+            reason = f"{kind}: {row.actual_columns} of {row.expected_columns}"
+            invalid.append((row.number, reason, row.text))
+            return "skip"
+
+        seen = _SeenKeys(len(self.countries), len(self.products))
+        next_line, placed = 2, 0  # the line of the next row; invalid lines placed so far
+        with open_source(self.flow.source) as stream:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(use_threads=False, block_size=self.block_bytes),
+                parse_options=pacsv.ParseOptions(
+                    invalid_row_handler=on_invalid,
+                    ignore_empty_lines=False,
+                    quote_char=False,  # BACI never quotes: a stray quote must not swallow lines
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in header}, strings_can_be_null=False
+                ),
+            )
+            for batch in reader:
+                # The rows take the lines from next_line on, skipping the invalid lines among
+                # them (the reader may have reported invalid lines of later blocks already).
+                end, first_placed = next_line + batch.num_rows, placed
+                while placed < len(invalid) and invalid[placed][0] < end:
+                    end, placed = end + 1, placed + 1
+                skipped = [line for line, _, _ in invalid[first_placed:placed]]
+                lines = _physical_lines(next_line, end, skipped)
+                block = self._check(
+                    pa.Table.from_batches([batch]),
+                    lines,
+                    header,
+                    seen,
+                    invalid[first_placed:placed],
+                )
+                next_line = end
+                yield self._count(block)
+        # Invalid lines after the last row; the file's very last one may be truncated.
+        last_line = next_line - 1 + len(invalid) - placed
+        rest = [
+            (line, _truncation_reason(reason, line, last_line), text)
+            for line, reason, text in invalid[placed:]
+        ]
+        if rest:
+            empty = pa.table({c: pa.array([], pa.string()) for c in header})
+            yield self._count(
+                CheckedBlock(
+                    self.flow,
+                    ACCEPTED_SCHEMA.empty_table(),
+                    pa.array([], pa.string()),
+                    np.empty(0, np.int64),
+                    empty,
+                    header,
+                    rest,
+                )
             )
 
-    def rejected_counts(self) -> dict[str, int]:
-        """Rejected lines by reason (``duplicate of line 12`` counted under its own text)."""
-        counts: dict[str, int] = {}
-        if self.reason.null_count < self.values.num_rows:
-            for item in pc.value_counts(self.reason.drop_null()).to_pylist():
-                counts[item["values"]] = item["counts"]
-        for line, reason, _ in self.unsplit:
-            reason = _truncation_reason(reason, line, self.n_lines + 1)
-            counts[reason] = counts.get(reason, 0) + 1
-        return counts
+    def _count(self, block: CheckedBlock) -> CheckedBlock:
+        self.n_lines += block.n_lines
+        reasons = [(r, 1) for _, r, _ in block.unsplit]
+        if block.reason.null_count < len(block.reason):
+            counted = pc.value_counts(block.reason.drop_null()).to_pylist()
+            reasons += [(item["values"], item["counts"]) for item in counted]
+        for reason, n in reasons:
+            kind = reason_kind(reason)
+            self.counts[kind] = self.counts.get(kind, 0) + n
+        return block
+
+    def _check(
+        self,
+        table: pa.Table,
+        lines: np.ndarray,
+        header: list[str],
+        seen: _SeenKeys,
+        unsplit: list[tuple[int, str, str]],
+    ) -> CheckedBlock:
+        n_rows, year_expected = table.num_rows, self.flow.year
+        t_raw, i_raw, j_raw = (table.column(c) for c in ("t", "i", "j"))
+        k_raw, v_raw, q_raw = (table.column(c) for c in ("k", "v", "q"))
+        year = _to_int(t_raw)
+        exporter = _to_int(i_raw)
+        importer = _to_int(j_raw)
+        exporter_index = pc.index_in(exporter, value_set=self.countries)  # null = unknown
+        importer_index = pc.index_in(importer, value_set=self.countries)
+        product = pc.utf8_trim_whitespace(k_raw)
+        short = pc.and_(pc.ascii_is_decimal(product), pc.less_equal(pc.utf8_length(product), 5))
+        if pc.any(short).as_py():  # codes that lost their leading zeros (^\d{1,5}$)
+            product = pc.if_else(short, pc.utf8_lpad(product, 6, "0"), product)
+        product_index = pc.index_in(product, value_set=self.products)  # null = unknown code
+        value = _to_float(v_raw)
+        q_trim = pc.utf8_trim_whitespace(q_raw)
+        q_missing = pc.or_(pc.equal(q_trim, ""), pc.equal(q_trim, "NA"))
+        quantity = _to_float(q_raw, missing=q_missing)
+
+        reason = _first_reason(
+            [
+                (pc.is_null(year), "year is not a whole number"),
+                (
+                    pc.not_equal(year, year_expected),
+                    f"year does not match the file name ({year_expected})",
+                ),
+                (pc.is_null(exporter), "exporter code is not a whole number"),
+                (pc.is_null(importer), "importer code is not a whole number"),
+                (pc.is_null(exporter_index), "unknown exporter code"),
+                (pc.is_null(importer_index), "unknown importer code"),
+                (pc.equal(exporter, importer), "exporter equals importer"),
+                (pc.is_null(product_index), "unknown product code"),
+                (pc.is_null(value), "value is not a number"),
+                (pc.less_equal(value, 0.0), "value is zero or negative"),
+                (pc.and_(pc.invert(q_missing), pc.is_null(quantity)), "quantity is not a number"),
+            ],
+            n_rows,
+        )
+        reason = seen.mark_duplicates(reason, exporter_index, importer_index, product_index, lines)
+        values = pa.table(
+            [year, exporter, importer, product, value, quantity], schema=ACCEPTED_SCHEMA
+        )
+        return CheckedBlock(self.flow, values, reason, lines, table, header, unsplit)
 
 
 def parse_flow_file(
     flow: FlowFile,
-    country_codes: np.ndarray,
+    country_codes,
     product_codes: pa.Array,
     chunk_rows: int = 1_000_000,
+    block_bytes: int = BLOCK_BYTES,
 ) -> Iterator[pa.RecordBatch]:
     """Parse one yearly file into batches of PARSED_SCHEMA: every data line comes out once,
     either accepted (reason null) or with the reason it is quarantined."""
-    yield from check_flow_file(flow, country_codes, product_codes).batches(chunk_rows)
+    reader = FlowFileReader(flow, country_codes, product_codes, block_bytes)
+    for block in reader.blocks():
+        yield from block.parsed().to_batches(max_chunksize=chunk_rows)
 
 
-def check_flow_file(
-    flow: FlowFile, country_codes: np.ndarray, product_codes: pa.Array
-) -> CheckedFlows:
-    """Read one yearly file and check every data line (see ``CheckedFlows``).
+class _SeenKeys:
+    """The (exporter, importer, product) keys of the rows accepted so far in a file, sorted,
+    with the line of each key's first occurrence: the duplicate check across blocks.
 
-    Physical line numbers (header = line 1) come from a single-threaded Arrow read: lines that
-    Arrow cannot split into six fields are reported by its invalid-row handler with their number.
+    Keys are dense indexes into the code lists, 4 bytes while countries² x products fits in
+    32 bits (BACI: ~240² x ~5,400), so with the 4-byte line a distinct flow costs 8 bytes
+    (~100 MB for a full-width year of 12.7 M flows).
     """
-    display = flow.source.display
-    with open_source(flow.source) as stream:
-        data = stream.read()
-    header = read_flow_header(data[:65536], display)
-    invalid: list[tuple[int, str, str]] = []
 
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        kind = "missing fields" if row.actual_columns < row.expected_columns else "extra fields"
-        invalid.append(
-            (row.number, f"{kind}: {row.actual_columns} of {row.expected_columns}", row.text)
-        )
-        return "skip"
+    def __init__(self, n_countries: int, n_products: int) -> None:
+        self.n_countries, self.n_products = n_countries, n_products
+        fits = n_countries * n_countries * max(n_products, 1) < 2**32
+        self.dtype = np.uint32 if fits else np.uint64
+        self.keys = np.empty(0, self.dtype)
+        self.lines = np.empty(0, np.uint32)
 
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=64 << 20),
-        parse_options=pacsv.ParseOptions(
-            invalid_row_handler=on_invalid,
-            ignore_empty_lines=False,
-            quote_char=False,  # BACI never quotes: a stray quote must not swallow lines
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in header}, strings_can_be_null=False
-        ),
-    )
-    del data
-    n_rows = table.num_rows
-    lines = _physical_lines(n_rows, [row[0] for row in invalid])
+    def mark_duplicates(
+        self,
+        reason: pa.Array,
+        exporter_index: pa.ChunkedArray,
+        importer_index: pa.ChunkedArray,
+        product_index: pa.ChunkedArray,
+        lines: np.ndarray,
+    ) -> pa.Array:
+        """Later copies of a (t, i, j, k) already seen in the file are quarantined, naming the
+        first; the block's other accepted keys are remembered."""
+        ok = pc.is_null(reason).to_numpy(zero_copy_only=False)
+        if not ok.any():
+            return reason
+        rows = np.flatnonzero(ok)
 
-    t_raw, i_raw, j_raw = (table.column(c) for c in ("t", "i", "j"))
-    k_raw, v_raw, q_raw = (table.column(c) for c in ("k", "v", "q"))
-    year = _to_int(t_raw)
-    exporter = _to_int(i_raw)
-    importer = _to_int(j_raw)
-    product = pc.utf8_trim_whitespace(k_raw)
-    short = pc.and_(pc.ascii_is_decimal(product), pc.less_equal(pc.utf8_length(product), 5))
-    if pc.any(short).as_py():  # codes that lost their leading zeros (^\d{1,5}$)
-        product = pc.if_else(short, pc.utf8_lpad(product, 6, "0"), product)
-    product_index = pc.index_in(product, value_set=product_codes)  # null = unknown code
-    value = _to_float(v_raw)
-    q_trim = pc.utf8_trim_whitespace(q_raw)
-    q_missing = pc.or_(pc.equal(q_trim, ""), pc.equal(q_trim, "NA"))
-    quantity = _to_float(q_raw, missing=q_missing)
+        def index(column: pa.ChunkedArray) -> np.ndarray:
+            dense = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+            return dense[rows].astype(self.dtype)
 
-    reason = _first_reason(
-        [
-            (pc.is_null(year), "year is not a whole number"),
-            (pc.not_equal(year, flow.year), f"year does not match the file name ({flow.year})"),
-            (pc.is_null(exporter), "exporter code is not a whole number"),
-            (pc.is_null(importer), "importer code is not a whole number"),
-            (pc.invert(pc.is_in(exporter, pa.array(country_codes))), "unknown exporter code"),
-            (pc.invert(pc.is_in(importer, pa.array(country_codes))), "unknown importer code"),
-            (pc.equal(exporter, importer), "exporter equals importer"),
-            (pc.is_null(product_index), "unknown product code"),
-            (pc.is_null(value), "value is not a number"),
-            (pc.less_equal(value, 0.0), "value is zero or negative"),
-            (pc.and_(pc.invert(q_missing), pc.is_null(quantity)), "quantity is not a number"),
-        ],
-        n_rows,
-    )
-    reason = _mark_duplicates(reason, exporter, importer, product_index, lines)
-    values = pa.table([year, exporter, importer, product, value, quantity], schema=ACCEPTED_SCHEMA)
-    return CheckedFlows(flow, values, reason, lines, table, header, invalid)
+        key = (index(exporter_index) * self.n_countries + index(importer_index)) * np.asarray(
+            self.n_products, self.dtype
+        ) + index(product_index)
+        order = np.argsort(key, kind="stable")  # file order within a key
+        sorted_key = key[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = sorted_key[1:] != sorted_key[:-1]
+        group = np.cumsum(first) - 1
+        group_key, group_line = sorted_key[first], lines[rows[order[first]]]
+        at = np.searchsorted(self.keys, group_key)
+        found = at < len(self.keys)
+        found[found] = self.keys[at[found]] == group_key[found]
+        first_line = group_line.copy()
+        first_line[found] = self.lines[at[found]]
+        new = ~found
+        self.keys = np.insert(self.keys, at[new], group_key[new])
+        self.lines = np.insert(self.lines, at[new], group_line[new].astype(np.uint32))
+        repeat = ~first | found[group]  # in sorted order
+        if not repeat.any():
+            return reason
+        messages = reason.to_numpy(zero_copy_only=False).astype(object)
+        for row, line in zip(rows[order[repeat]], first_line[group[repeat]], strict=True):
+            messages[row] = f"duplicate of line {line}"
+        return pa.array(messages, pa.string())
 
 
 def _truncation_reason(reason: str, line: int, last_line: int) -> str:
@@ -494,14 +646,13 @@ def _truncation_reason(reason: str, line: int, last_line: int) -> str:
     )
 
 
-def _physical_lines(n_rows: int, bad_lines: list[int]) -> np.ndarray:
-    """Line numbers of the parsed rows (header = 1): every line from 2 on, except the lines
-    Arrow could not split (reported separately), in file order."""
-    lines = np.arange(2, n_rows + len(bad_lines) + 2, dtype=np.int64)
+def _physical_lines(start: int, end: int, bad_lines: list[int]) -> np.ndarray:
+    """Line numbers start..end-1 except the lines Arrow could not split (reported separately)."""
+    lines = np.arange(start, end, dtype=np.int64)
     if not bad_lines:
         return lines
     keep = np.ones(lines.size, dtype=bool)
-    keep[np.asarray(bad_lines, dtype=np.int64) - 2] = False
+    keep[np.asarray(bad_lines, dtype=np.int64) - start] = False
     return lines[keep]
 
 
@@ -547,38 +698,6 @@ def _first_reason(checks: list[tuple[pa.ChunkedArray, str]], n_rows: int) -> pa.
         return pa.nulls(n_rows, pa.string())
     messages = pa.array([None, *(message for _, message in checks)], pa.string())
     return messages.take(pa.array(first))
-
-
-def _mark_duplicates(
-    reason: pa.Array,
-    exporter: pa.ChunkedArray,
-    importer: pa.ChunkedArray,
-    product_index: pa.ChunkedArray,
-    lines: np.ndarray,
-) -> pa.Array:
-    """Later copies of a (t, i, j, k) already seen in the file are quarantined, naming the first."""
-    ok = pc.is_null(reason).to_numpy(zero_copy_only=False)
-    if not ok.any():
-        return reason
-    rows = np.flatnonzero(ok)
-    k_index = product_index.to_numpy(zero_copy_only=False)[rows]
-    key = (
-        exporter.to_numpy(zero_copy_only=False)[rows].astype(np.int64) * 1_000
-        + importer.to_numpy(zero_copy_only=False)[rows].astype(np.int64)
-    ) * 100_000 + k_index.astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    repeat = np.zeros(len(rows), dtype=bool)
-    repeat[1:] = sorted_key[1:] == sorted_key[:-1]
-    if not repeat.any():
-        return reason
-    first_pos = np.maximum.accumulate(np.where(repeat, 0, np.arange(len(rows))))
-    messages = np.array(reason.to_pylist(), dtype=object)
-    dup_rows = rows[order[repeat]]
-    first_rows = rows[order[first_pos[repeat]]]
-    for dup, first in zip(dup_rows, first_rows, strict=True):
-        messages[dup] = f"duplicate of line {lines[first]}"
-    return pa.array(messages, pa.string())
 
 
 def _rejected_raw_lines(table: pa.Table, header: list[str], reason: pa.Array) -> pa.Array:

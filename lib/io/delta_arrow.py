@@ -116,28 +116,98 @@ def write_data_file(
 ) -> dict:
     """Write ``table`` (the table's columns, partition columns excluded) as one Parquet file
     under ``table_uri`` and return its Delta ``add`` action. Runs inside a Spark task."""
-    schema = arrow_file_schema(name)
-    table = table.select(schema.names).cast(schema)
-    check_constraints(table, name, partition)
-    folder = "/".join(f"{k}={int(v)}" for k, v in partition.items())
-    relative = f"{folder}/part-{uuid.uuid4()}.arrow.snappy.parquet".lstrip("/")
-    fs, root = arrow_filesystem(table_uri)
-    target = f"{root.rstrip('/')}/{relative}"
-    fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
-    # Measured values (floating point) are nearly all distinct: a dictionary attempt per column
-    # chunk is wasted work, as in Spark's writer settings for the flows (lib.ingest).
-    dictionary = [f.name for f in schema if not pa.types.is_floating(f.type)]
-    pq.write_table(table, target, filesystem=fs, compression="snappy", use_dictionary=dictionary)
-    return {
-        "add": {
-            "path": relative,
-            "partitionValues": {k: str(int(v)) for k, v in partition.items()},
-            "size": fs.get_file_info(target).size,
-            "modificationTime": int(time.time() * 1000),
-            "dataChange": True,
-            "stats": json.dumps(column_stats(table)),
+    writer = DataFileWriter(table_uri, name, partition, allow_empty=True)
+    writer.write(table)
+    return writer.close()
+
+
+class DataFileWriter:
+    """One Parquet data file of a Delta table written piece by piece (a row group or more per
+    ``write``), so a task streaming its rows holds one piece at a time; ``close`` returns the
+    file's Delta ``add`` action, statistics merged over the pieces, or None if no row came.
+    Runs inside a Spark task; the file is created at the first non-empty piece (or the first
+    piece with ``allow_empty``)."""
+
+    def __init__(
+        self,
+        table_uri: str,
+        name: str,
+        partition: Mapping[str, int],
+        allow_empty: bool = False,
+    ) -> None:
+        self.name, self.partition, self.allow_empty = name, dict(partition), allow_empty
+        self.schema = arrow_file_schema(name)
+        folder = "/".join(f"{k}={int(v)}" for k, v in partition.items())
+        self.relative = f"{folder}/part-{uuid.uuid4()}.arrow.snappy.parquet".lstrip("/")
+        self.fs, root = arrow_filesystem(table_uri)
+        self.target = f"{root.rstrip('/')}/{self.relative}"
+        self._writer: pq.ParquetWriter | None = None
+        self._stats: dict | None = None
+        self._unskippable: set[str] = set()  # a piece had NaN or a long string
+
+    def write(self, table: pa.Table) -> None:
+        table = table.select(self.schema.names).cast(self.schema)
+        check_constraints(table, self.name, self.partition)
+        if table.num_rows == 0 and (self._writer is not None or not self.allow_empty):
+            return  # no empty row groups
+        if self._writer is None:
+            self.fs.create_dir(self.target.rsplit("/", 1)[0], recursive=True)
+            # Measured values (floating point) are nearly all distinct: a dictionary attempt per
+            # column chunk is wasted work, as in Spark's writer settings for the flows.
+            dictionary = [f.name for f in self.schema if not pa.types.is_floating(f.type)]
+            self._writer = pq.ParquetWriter(
+                self.target,
+                self.schema,
+                filesystem=self.fs,
+                compression="snappy",
+                use_dictionary=dictionary,
+            )
+        self._writer.write_table(table)
+        self._merge(column_stats(table))
+
+    def _merge(self, piece: dict) -> None:
+        if self._stats is None or self._stats["numRecords"] == 0:
+            self._stats = piece
+            return
+        stats, rows = self._stats, piece["numRecords"]
+        for column, nulls in piece["nullCount"].items():
+            if nulls == rows:  # all null here: no bound, nothing to merge
+                stats["nullCount"][column] += nulls
+                continue
+            if column not in piece["minValues"]:
+                self._unskippable.add(column)
+            elif column in stats["minValues"]:
+                stats["minValues"][column] = min(
+                    stats["minValues"][column], piece["minValues"][column]
+                )
+                stats["maxValues"][column] = max(
+                    stats["maxValues"][column], piece["maxValues"][column]
+                )
+            elif stats["nullCount"][column] == stats["numRecords"]:  # all null so far
+                stats["minValues"][column] = piece["minValues"][column]
+                stats["maxValues"][column] = piece["maxValues"][column]
+            stats["nullCount"][column] += nulls
+        stats["numRecords"] += rows
+
+    def close(self) -> dict | None:
+        """Finish the file; its ``add`` action (None if no file was written)."""
+        if self._writer is None:
+            return None
+        self._writer.close()
+        stats = self._stats
+        for column in self._unskippable:
+            stats["minValues"].pop(column, None)
+            stats["maxValues"].pop(column, None)
+        return {
+            "add": {
+                "path": self.relative,
+                "partitionValues": {k: str(int(v)) for k, v in self.partition.items()},
+                "size": self.fs.get_file_info(self.target).size,
+                "modificationTime": int(time.time() * 1000),
+                "dataChange": True,
+                "stats": json.dumps(stats),
+            }
         }
-    }
 
 
 def use_arrow_writer(writer: str, warehouse: str) -> bool:

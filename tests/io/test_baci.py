@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from lib.io.baci import (
+    PARSED_SCHEMA,
     BaciFormatError,
     FlowFile,
     SourceFile,
@@ -24,9 +25,10 @@ SAMPLE = ("baci_hs17_y2020_sample",)
 CODES_2024 = ("baci_v202401_codes",)
 
 
-def parse_all(flow: FlowFile, country_codes, product_codes) -> pa.Table:
+def parse_all(flow: FlowFile, country_codes, product_codes, **options) -> pa.Table:
     return pa.Table.from_batches(
-        list(parse_flow_file(flow, country_codes, pa.array(product_codes)))
+        list(parse_flow_file(flow, country_codes, pa.array(product_codes), **options)),
+        schema=PARSED_SCHEMA,
     )
 
 
@@ -103,7 +105,9 @@ def write_release(
     return folder
 
 
-def test_every_faulty_row_is_quarantined_with_its_line(tmp_path):
+# 64 bytes: blocks of one or two lines, so duplicates and unsplit lines meet across blocks.
+@pytest.mark.parametrize("block_bytes", [64, 1 << 20])
+def test_every_faulty_row_is_quarantined_with_its_line(tmp_path, block_bytes):
     rows = [
         "2001,251,842,010111,10.5,        1.000",  # 2 ok
         "2001,251,842,847130,abc,        1.000",  # 3 non-numeric value
@@ -123,7 +127,10 @@ def test_every_faulty_row_is_quarantined_with_its_line(tmp_path):
     countries = read_country_codes(release.country_file)
     products = read_product_codes(release.product_file)
     table = parse_all(
-        release.flow_files[0], countries["country_code"].to_numpy(), products["product"]
+        release.flow_files[0],
+        countries["country_code"].to_numpy(),
+        products["product"],
+        block_bytes=block_bytes,
     )
     reasons = dict(
         zip(

@@ -52,13 +52,18 @@ def mutated_files(draw) -> list[str]:
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(lines=mutated_files(), trailing_newline=st.booleans())
-def test_accounting_identity_under_mutation(tmp_path, lines, trailing_newline):
+@given(
+    lines=mutated_files(),
+    trailing_newline=st.booleans(),
+    block_bytes=st.sampled_from([80, 200, 1 << 20]),
+)
+def test_accounting_identity_under_mutation(tmp_path, lines, trailing_newline, block_bytes):
+    """Whatever the lines, and wherever the blocks of the streaming read cut them."""
     body = "t,i,j,k,v,q\n" + "\n".join(lines) + ("\n" if trailing_newline and lines else "")
     path = tmp_path / "BACI_HS92_Y2001_V202401.csv"
     path.write_bytes(body.encode("utf-8"))
     flow = FlowFile(SourceFile(str(path)), 2001, "HS92", "V202401")
-    batches = list(parse_flow_file(flow, COUNTRIES, pa.array(PRODUCTS)))
+    batches = list(parse_flow_file(flow, COUNTRIES, pa.array(PRODUCTS), block_bytes=block_bytes))
     out = pa.Table.from_batches(batches, schema=PARSED_SCHEMA).to_pandas()
     data_lines = body.split("\n")[1:]
     if data_lines and data_lines[-1] == "":

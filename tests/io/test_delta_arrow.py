@@ -16,6 +16,7 @@ from lib.io import delta
 from lib.io.bi import duckdb_with_delta
 from lib.io.delta_arrow import (
     ConstraintViolationError,
+    DataFileWriter,
     check_constraints,
     column_stats,
     commit_files,
@@ -38,6 +39,35 @@ def flows(exporters, values, products=None, quantity=None) -> pa.Table:
             "release": pa.array(["V202401"] * n),
         }
     )
+
+
+def test_a_file_written_in_pieces_equals_the_file_written_whole(tmp_path):
+    """The streaming writer (lib.ingest writes a year's flows block by block) gives the same
+    rows and the same statistics as one write of all the rows; NaN in one piece drops the
+    column's bounds, an all-null piece leaves them alone."""
+    pieces = [
+        flows([4, 251], [1.0, 2.0], quantity=[None, None]),
+        flows([], []).cast(flows([4], [1.0]).schema),
+        flows([490], [3.0], products=["847130"], quantity=[float("nan")]),
+        flows([251, 4], [0.5, 9.0], products=["9999AA", "010111"], quantity=[None, 1.0]),
+    ]
+    whole = pa.concat_tables(pieces)
+    uri = str(tmp_path / "baci_flows")
+    writer = DataFileWriter(uri, "baci_flows", {"year": 2001})
+    for piece in pieces:
+        writer.write(piece)
+    streamed = writer.close()["add"]
+    at_once = write_data_file(whole, uri, "baci_flows", {"year": 2001})["add"]
+    assert json.loads(streamed["stats"]) == json.loads(at_once["stats"])
+    bounds = json.loads(streamed["stats"])["minValues"]
+    assert "quantity" not in bounds  # the NaN
+    assert bounds["value"] == 0.5 and bounds["exporter"] == 4 and bounds["product"] == "010111"
+    read = pq.ParquetFile(f"{uri}/{streamed['path']}")
+    assert read.num_row_groups == 3  # the empty piece writes nothing
+    pd.testing.assert_frame_equal(
+        read.read().to_pandas(), pq.read_table(f"{uri}/{at_once['path']}").to_pandas()
+    )
+    assert DataFileWriter(uri, "baci_flows", {"year": 2002}).close() is None
 
 
 def test_column_stats_follow_delta():
