@@ -322,9 +322,13 @@ def read_flow_header(head: bytes, display: str) -> list[str]:
 ACCEPTED_SCHEMA = pa.schema([PARSED_SCHEMA.field(c) for c in PARSED_SCHEMA.names[:6]])
 # What the quarantine keeps of a rejected line: PARSED_SCHEMA's last five columns.
 REJECTED_SCHEMA = pa.schema([PARSED_SCHEMA.field(c) for c in PARSED_SCHEMA.names[6:]])
-# Bytes of CSV parsed at a time. A task's memory follows this, not the size of the file
-# (docs/cluster.md, "Memory of a task", has the measured figures).
-BLOCK_BYTES = 16 << 20
+# Rows checked (and written, as one Parquet row group) at a time, in bytes of parsed strings
+# (~1.2 x the CSV's). A task's memory follows this, not the size of the file (docs/cluster.md,
+# "Memory of a task", has the measured figures).
+BLOCK_BYTES = 32 << 20
+# Bytes of CSV Arrow's streaming reader parses at a time. WHY small: it reads up to 32 blocks
+# ahead of the consumer, so 16 MiB blocks held a whole 500 MB year in memory.
+READ_BYTES = 1 << 20
 
 
 def reason_kind(reason: str) -> str:
@@ -455,7 +459,9 @@ class FlowFileReader:
         with open_source(self.flow.source) as stream:
             reader = pacsv.open_csv(
                 stream,
-                read_options=pacsv.ReadOptions(use_threads=False, block_size=self.block_bytes),
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, block_size=min(READ_BYTES, self.block_bytes)
+                ),
                 parse_options=pacsv.ParseOptions(
                     invalid_row_handler=on_invalid,
                     ignore_empty_lines=False,
@@ -465,6 +471,7 @@ class FlowFileReader:
                     column_types={c: pa.string() for c in header}, strings_can_be_null=False
                 ),
             )
+            pending: list[tuple[pa.RecordBatch, np.ndarray, list]] = []
             for batch in reader:
                 # The rows take the lines from next_line on, skipping the invalid lines among
                 # them (the reader may have reported invalid lines of later blocks already).
@@ -473,15 +480,13 @@ class FlowFileReader:
                     end, placed = end + 1, placed + 1
                 skipped = [line for line, _, _ in invalid[first_placed:placed]]
                 lines = _physical_lines(next_line, end, skipped)
-                block = self._check(
-                    pa.Table.from_batches([batch]),
-                    lines,
-                    header,
-                    seen,
-                    invalid[first_placed:placed],
-                )
+                pending.append((batch, lines, invalid[first_placed:placed]))
                 next_line = end
-                yield self._count(block)
+                if sum(b.nbytes for b, _, _ in pending) >= self.block_bytes:
+                    yield self._count(self._check(pending, header, seen))
+                    pending = []
+            if pending:
+                yield self._count(self._check(pending, header, seen))
         # Invalid lines after the last row; the file's very last one may be truncated.
         last_line = next_line - 1 + len(invalid) - placed
         rest = [
@@ -515,12 +520,14 @@ class FlowFileReader:
 
     def _check(
         self,
-        table: pa.Table,
-        lines: np.ndarray,
+        batches: list[tuple[pa.RecordBatch, np.ndarray, list[tuple[int, str, str]]]],
         header: list[str],
         seen: _SeenKeys,
-        unsplit: list[tuple[int, str, str]],
     ) -> CheckedBlock:
+        """Check the rows of consecutive batches (each with its lines and unsplit lines)."""
+        table = pa.Table.from_batches([batch for batch, _, _ in batches])
+        lines = np.concatenate([lines for _, lines, _ in batches])
+        unsplit = [line for _, _, invalid in batches for line in invalid]
         n_rows, year_expected = table.num_rows, self.flow.year
         t_raw, i_raw, j_raw = (table.column(c) for c in ("t", "i", "j"))
         k_raw, v_raw, q_raw = (table.column(c) for c in ("k", "v", "q"))
