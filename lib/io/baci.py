@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -110,6 +111,18 @@ def open_source(source: SourceFile) -> Iterator[IO[bytes]]:
         archive.open(source.member) as member,
     ):
         yield member
+
+
+@contextmanager
+def damaged_file_errors(display: str) -> Iterator[None]:
+    """Errors of a file that cannot be read to its end (a damaged zip member, a line longer
+    than Arrow's block) as a BaciFormatError naming the file."""
+    try:
+        yield
+    except (pa.ArrowInvalid, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise BaciFormatError(
+            f"{display} cannot be read ({exc}). Download the file again from CEPII."
+        ) from exc
 
 
 def fingerprint(source: SourceFile) -> str:
@@ -444,8 +457,8 @@ class FlowFileReader:
 
     def blocks(self) -> Iterator[CheckedBlock]:
         display = self.flow.source.display
-        with open_source(self.flow.source) as stream:  # the first 64 KiB only
-            header = read_flow_header(stream.read(65536), display)
+        with damaged_file_errors(display), open_source(self.flow.source) as stream:
+            header = read_flow_header(stream.read(65536), display)  # the first 64 KiB only
         invalid: list[tuple[int, str, str]] = []
 
         def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -457,22 +470,8 @@ class FlowFileReader:
         seen = _SeenKeys(len(self.countries), len(self.products))
         next_line, placed = 2, 0  # the line of the next row; invalid lines placed so far
         with open_source(self.flow.source) as stream:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(
-                    use_threads=False, block_size=min(READ_BYTES, self.block_bytes)
-                ),
-                parse_options=pacsv.ParseOptions(
-                    invalid_row_handler=on_invalid,
-                    ignore_empty_lines=False,
-                    quote_char=False,  # BACI never quotes: a stray quote must not swallow lines
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in header}, strings_can_be_null=False
-                ),
-            )
             pending: list[tuple[pa.RecordBatch, np.ndarray, list]] = []
-            for batch in reader:
+            for batch in self._csv_batches(stream, header, on_invalid):
                 # The rows take the lines from next_line on, skipping the invalid lines among
                 # them (the reader may have reported invalid lines of later blocks already).
                 end, first_placed = next_line + batch.num_rows, placed
@@ -505,6 +504,24 @@ class FlowFileReader:
                     header,
                     rest,
                 )
+            )
+
+    def _csv_batches(self, stream: IO[bytes], header: list[str], on_invalid) -> Iterator:
+        """Arrow's streaming CSV reader over ``stream``; a file it cannot read is named."""
+        with damaged_file_errors(self.flow.source.display):
+            yield from pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, block_size=min(READ_BYTES, self.block_bytes)
+                ),
+                parse_options=pacsv.ParseOptions(
+                    invalid_row_handler=on_invalid,
+                    ignore_empty_lines=False,
+                    quote_char=False,  # BACI never quotes: a stray quote must not swallow lines
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in header}, strings_can_be_null=False
+                ),
             )
 
     def _count(self, block: CheckedBlock) -> CheckedBlock:

@@ -167,6 +167,20 @@ def test_release_from_zip(tmp_path):
     assert 490 in set(countries["country_code"])
 
 
+def test_a_damaged_zip_member_is_named(tmp_path):
+    folder = write_release(tmp_path / "rel", ["2001,251,842,010111,10.5,1.0"])
+    archive = tmp_path / "BACI_HS92_V202401.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for path in folder.iterdir():
+            zf.write(path, path.name)
+    data = archive.read_bytes()
+    at = data.index(b"10.5")
+    archive.write_bytes(data[:at] + b"99.5" + data[at + 4 :])  # the CRC no longer matches
+    release = discover_release(str(archive))
+    with pytest.raises(BaciFormatError, match=r"zip!BACI_HS92_Y2001_V202401.csv cannot be read"):
+        list(parse_flow_file(release.flow_files[0], [251, 842], pa.array(["010111"])))
+
+
 def test_file_level_faults_name_the_file(tmp_path):
     folder = write_release(tmp_path / "rel", ["2001,251,842,010111,10.5,1.0"])
     (folder / "BACI_HS92_Y2002_V202301.csv").write_text("t,i,j,k,v,q\n")
