@@ -125,12 +125,19 @@ class RcaConfig:
 
 @dataclass(frozen=True)
 class FitnessConfig:
+    # tacchella (Tacchella et al. 2012), nhefc (non-homogeneous map, Servedio et al. 2018) or
+    # genepy (Sciarra et al. 2020): what the fitness / complexity columns hold.
+    method: Literal["tacchella", "nhefc", "genepy"] = "tacchella"
+    # delta of the non-homogeneous map (nhefc, and genepy's non-linear degrees); > 0.
+    nhefc_delta: float = 1e-3
     max_iterations: int = 200  # N updates starting from F = Q = 1
     tolerance: float = 1e-12  # stop when max |change| of F and Q falls below; 0 = run all N
 
     def validate(self) -> None:
         if self.max_iterations < 1:
             raise ConfigError("fitness.max_iterations", "must be at least 1")
+        if self.nhefc_delta <= 0:
+            raise ConfigError("fitness.nhefc_delta", "must be positive")
         if self.tolerance < 0:
             raise ConfigError("fitness.tolerance", "must not be negative")
 

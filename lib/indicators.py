@@ -34,7 +34,9 @@ import pyarrow as pa
 from lib.config import Config
 from lib.eci import eci_pci_matrix
 from lib.fitness import FitnessResult, fitness_complexity_matrix
+from lib.genepy import genepy_matrix
 from lib.matrices import descending_rank, safe_log10, year_matrix
+from lib.nhefc import nhefc_matrix
 from lib.product_space import (
     OutlookResult,
     density_and_outlook_matrix,
@@ -55,6 +57,8 @@ class YearSettings:
     fitness: bool = True  # False: a pass that does not need Fitness skips it
     max_iterations: int = 200
     tolerance: float = 1e-12
+    fitness_method: str = "tacchella"  # tacchella, nhefc or genepy (fitness.method)
+    nhefc_delta: float = 1e-3
     normalization: str = "atlas"
     product_space: bool = True
     proximity_diagonal: float = 0.0
@@ -73,6 +77,8 @@ class YearSettings:
             rca_strict=config.rca.strict,
             max_iterations=config.fitness.max_iterations,
             tolerance=config.fitness.tolerance,
+            fitness_method=config.fitness.method,
+            nhefc_delta=config.fitness.nhefc_delta,
             normalization=config.eci.normalization,
             product_space=config.product_space.enabled,
             proximity_diagonal=config.product_space.proximity_diagonal,
@@ -170,7 +176,7 @@ def year_indicators(year: int, rows: pd.DataFrame, settings: YearSettings) -> Ye
     yp = year_presence(rows, settings)
     n_c, n_p = yp.M.shape
     if settings.fitness and n_c:
-        fit = fitness_complexity_matrix(yp.M, settings.max_iterations, settings.tolerance)
+        fit = country_fitness(yp.M, settings)
     else:
         fit = FitnessResult(np.full(n_c, np.nan), np.full(n_p, np.nan), 0, np.nan)
     if n_c:
@@ -184,6 +190,24 @@ def year_indicators(year: int, rows: pd.DataFrame, settings: YearSettings) -> Ye
             yp.M, pci, settings.proximity_diagonal, settings.normalization
         )
     return YearIndicators(year, yp, fit, eci_c, pci, mean_pci, outlook)
+
+
+# fitness.method -> the numpy core computing the fitness and complexity columns
+FITNESS_METHODS = ("tacchella", "nhefc", "genepy")
+
+
+def country_fitness(M: np.ndarray, settings: YearSettings) -> FitnessResult:
+    """The fitness / complexity vectors of ``settings.fitness_method``: Tacchella et al. 2012
+    (``lib.fitness``), the non-homogeneous map of Servedio et al. 2018 (``lib.nhefc``) or
+    GENEPY (Sciarra et al. 2020, ``lib.genepy``)."""
+    method, n, tol = settings.fitness_method, settings.max_iterations, settings.tolerance
+    if method == "tacchella":
+        return fitness_complexity_matrix(M, n, tol)
+    if method == "nhefc":
+        return nhefc_matrix(M, settings.nhefc_delta, n, tol)
+    if method == "genepy":
+        return genepy_matrix(M, settings.nhefc_delta, n, tol)
+    raise ValueError(f"fitness method must be one of {', '.join(FITNESS_METHODS)}: {method!r}")
 
 
 def summary_tables(ind: YearIndicators, settings: YearSettings) -> dict[str, pd.DataFrame]:
@@ -236,6 +260,7 @@ def summary_tables(ind: YearIndicators, settings: YearSettings) -> dict[str, pd.
                 "year": [year],
                 "iterations": [fit.iterations],
                 "final_change": [fit.final_change],
+                "method": [settings.fitness_method],
             }
         )
     return tables

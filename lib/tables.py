@@ -260,6 +260,11 @@ TABLES: dict[str, Table] = {
                 YEAR,
                 _c("iterations", "int", "Updates made from F = Q = 1", False),
                 _c("final_change", "double", "max |change| of F and Q at the last update"),
+                _c(
+                    "method",
+                    "string",
+                    "fitness.method: tacchella, nhefc or genepy (iterations: of its fixed point)",
+                ),
             ),
             {"year_range": YEAR_RANGE},
         ),

@@ -211,3 +211,33 @@ def test_arrow_and_spark_paths_give_the_same_indicator_tables(spark, pipeline_ru
         assert len(arrow) > 0, name
         pd.testing.assert_frame_equal(arrow, written, check_dtype=False, rtol=1e-9, obj=name)
         assert counts[f"indicators.{name}"] == len(arrow) == run.row_counts[f"indicators.{name}"]
+
+
+def test_fitness_method_nhefc_end_to_end(spark, pipeline_run, tmp_path):
+    """fitness.method = nhefc through the job's yearly tasks: the fitness column equals an
+    independent loop of Servedio et al.'s map on M from the CSV files; the method is recorded."""
+    release_dir, table = pipeline_run
+    warehouse = str(tmp_path / "warehouse")
+    shutil.copytree(table.warehouse, warehouse)
+    delta_ = 1e-3
+    config = load_config(
+        overrides=[
+            f'output.warehouse="{warehouse}"',
+            'fitness.method="nhefc"',
+            f"fitness.nhefc_delta={delta_}",
+            "product_space.enabled=false",
+        ]
+    )
+    run_indicators(spark, config, RunRecord("nhefc", config))
+    year = SPEC.years[0]
+    X, countries, _ = matrix(exports_from_csv(release_dir, year))
+    M = ((X / X.sum(1, keepdims=True)) / (X.sum(0) / X.sum()) >= 1.0).astype(float)
+    M = M[:, M.sum(0) > 0]
+    F, P = np.ones(M.shape[0]), np.ones(M.shape[1])
+    for _ in range(5000):
+        F, P = delta_**2 + M @ (1 / P), 1 + M.T @ (1 / F)
+    got = DeltaTable(delta.table_path(warehouse, "country_year")).to_pandas()
+    got = got.query("year == @year").set_index("country_code").loc[countries, "fitness"]
+    np.testing.assert_allclose(got.to_numpy(), F / F.mean(), rtol=1e-9)
+    conv = DeltaTable(delta.table_path(warehouse, "fitness_convergence")).to_pandas()
+    assert set(conv["method"]) == {"nhefc"}
