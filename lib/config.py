@@ -36,6 +36,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class InputConfig:
     source: str = ""  # BACI release folder or zip; "" = the embedded default release
+    # Optional CSV country,year,population,gdp_per_capita (README, "Country attributes").
+    country_attributes: str = ""
     years: str = ""  # "1995-2010", "2001,2005" or "" for every year in the release
 
     def validate(self) -> None:
@@ -106,10 +108,14 @@ class ProductsConfig:
 class CountriesConfig:
     # Countries whose total exports in a year are below this (thousands of USD) are dropped.
     min_export_value: float = 0.0
+    # Countries with fewer people are dropped (needs input.country_attributes; unknown: kept).
+    min_population: float = 0.0
 
     def validate(self) -> None:
         if self.min_export_value < 0:
             raise ConfigError("countries.min_export_value", "must not be negative")
+        if self.min_population < 0:
+            raise ConfigError("countries.min_population", "must not be negative")
 
 
 @dataclass(frozen=True)
@@ -117,10 +123,34 @@ class RcaConfig:
     threshold: float = 1.0
     # Presence test: RCA >= threshold (R, py-ecomplexity, Datawheel) or RCA > threshold (Stata/Atlas).
     strict: bool = False
+    # rca, rpop (exports per person, needs input.country_attributes) or both (either test), as
+    # Stata ecomplexity and py-ecomplexity.
+    presence_test: Literal["rca", "rpop", "both"] = "rca"
+    rpop_threshold: float = 1.0
+    # RCA and M of year t from the exports of t, t-1, ..., t-k+1 (lib.smoothing): k years,
+    # weighted by smoothing_weights (for t, t-1, ...; empty = equal weights, the k-year mean).
+    smoothing_years: int = 1
+    smoothing_weights: tuple[float, ...] = ()
 
     def validate(self) -> None:
+        if self.smoothing_years < 1:
+            raise ConfigError("rca.smoothing_years", "must be at least 1 (1 = no smoothing)")
+        if self.smoothing_weights and len(self.smoothing_weights) != self.smoothing_years:
+            raise ConfigError(
+                "rca.smoothing_weights",
+                f"{len(self.smoothing_weights)} weights for rca.smoothing_years = "
+                f"{self.smoothing_years}: give one per year (t, t-1, ...) or none",
+            )
+        if any(w < 0 for w in self.smoothing_weights) or (
+            self.smoothing_weights and self.smoothing_weights[0] <= 0
+        ):
+            raise ConfigError(
+                "rca.smoothing_weights", "must not be negative, and the year's own must be > 0"
+            )
         if self.threshold <= 0:
             raise ConfigError("rca.threshold", "must be positive")
+        if self.rpop_threshold <= 0:
+            raise ConfigError("rca.rpop_threshold", "must be positive")
 
 
 @dataclass(frozen=True)
@@ -147,6 +177,18 @@ class EciConfig:
     # atlas: Stata ecomplexity (sd over the country x product rows; PCI on ECI's scale);
     # zscore: plain z-scores of ECI and of PCI over countries and products (sample sd).
     normalization: Literal["atlas", "zscore"] = "atlas"
+    # The Atlas two-step: PCI (and every other indicator) on the core left by the size rules
+    # (countries.*, products.min_world_export); then every exporter's ECI = mean PCI of the core
+    # products it has (M from the RCA among all exporters). in_core flags the core's rows.
+    two_step: bool = False
+
+    def validate(self) -> None:
+        if self.two_step and self.normalization != "atlas":
+            raise ConfigError(
+                "eci.two_step",
+                "needs eci.normalization = atlas (ECI = mean PCI of a country's products only "
+                "holds on the atlas scale)",
+            )
 
 
 @dataclass(frozen=True)
@@ -185,6 +227,10 @@ class ReportConfig:
     sector_column: str = ""  # sector column of a CSV scheme; "" = "sector" or its only column
     services: str = ""  # optional services exports CSV (country,year,category,value)
     adjacent_top: int = 20  # rows of the gained/lost and adjacent-products tables
+    # The product space picture: links kept besides the maximum spanning tree (Hidalgo et al.
+    # 2007: 0.55), and the most traded products drawn (a force layout of HS6 is unreadable).
+    product_space_min_link: float = 0.55
+    product_space_max_products: int = 1500
 
     def validate(self) -> None:
         for key, code in [("report.country", self.country)] + [
@@ -197,6 +243,10 @@ class ReportConfig:
             raise ConfigError("report.sector_scheme", "must not be empty")
         if self.adjacent_top < 1:
             raise ConfigError("report.adjacent_top", "must be at least 1")
+        if not 0 < self.product_space_min_link <= 1:
+            raise ConfigError("report.product_space_min_link", "must be in (0, 1]")
+        if self.product_space_max_products < 2:
+            raise ConfigError("report.product_space_max_products", "must be at least 2")
 
 
 @dataclass(frozen=True)

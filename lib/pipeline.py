@@ -54,6 +54,7 @@ from lib.indicators import (
     year_indicators,
 )
 from lib.io import delta
+from lib.io.country_attributes import load_country_attributes
 from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
 from lib.matrices import (
     TABLE_COLUMN,
@@ -63,6 +64,7 @@ from lib.matrices import (
     tagged_schema,
 )
 from lib.products import product_descriptions
+from lib.smoothing import source_years, window_exports
 from lib.tables import TABLES, spark_schema
 
 COUNTRY_SUMMARY_SCHEMA = spark_schema("country_year", exclude=["iso3", "country_name"])
@@ -120,17 +122,19 @@ def compute_indicators(
 ) -> IndicatorTables:
     """Run the yearly tasks of ``years`` (see the module docstring) and return their output."""
     warehouse = config.output.warehouse
-    settings = YearSettings.from_config(config)
+    countries = delta.read_table(spark, warehouse, delta.COUNTRIES)
+    products = delta.read_table(spark, warehouse, delta.PRODUCTS)
+    settings = YearSettings.from_config(config, load_country_attributes(config, countries))
+    # With smoothing a year's task needs the exports of its window (lib.smoothing).
+    read_years = source_years(years, config.rca.smoothing_years)
     flow_files = None
     if use_arrow_writer(config.output.writer, warehouse):
         flows_uri = delta.table_path(warehouse, delta.FLOWS)
-        flow_files = data_files_by_year(flows_uri, flows_version, years)
+        flow_files = data_files_by_year(flows_uri, flows_version, read_years)
     if flow_files is not None:
-        small, written, large, cached = _arrow_tasks(spark, config, settings, flow_files)
+        small, written, large, cached = _arrow_tasks(spark, config, settings, flow_files, years)
     else:
         small, written, large, cached = _spark_tasks(spark, config, settings, years)
-    countries = delta.read_table(spark, warehouse, delta.COUNTRIES)
-    products = delta.read_table(spark, warehouse, delta.PRODUCTS)
     return IndicatorTables(
         country_year=_country_year(small["traded"], small["country"], countries),
         product_year=_product_year(small["product"], products, config.products.level),
@@ -195,10 +199,16 @@ def _collect_small(df: DataFrame) -> dict[str, pa.Table]:
 
 
 def _arrow_tasks(
-    spark: SparkSession, config: Config, settings: YearSettings, files: dict[int, list[str]]
+    spark: SparkSession,
+    config: Config,
+    settings: YearSettings,
+    files: dict[int, list[str]],
+    targets: list[int],
 ):
-    """One task per year: read the year's flows files, compute, write the large tables' files."""
-    years = sorted(files)
+    """One task per year: read the year's flows files (with smoothing: those of its window,
+    each year aggregated on its own), compute, write the large tables' files."""
+    years = sorted(y for y in targets if y in files)
+    window = config.rca.smoothing_years
     products = config.products
     chapters = products.erratic_chapters if products.exclude_erratic else ()
     level, unspecified = products.level, products.exclude_unspecified
@@ -227,9 +237,17 @@ def _arrow_tasks(
             for index in batch.column("id").to_pylist():
                 year = years[index]
                 exports, traded = year_exports_from_files(files[year], level, chapters, unspecified)
-                outputs = _year_outputs(
-                    year, exports.to_pandas(), traded.to_numpy(), settings, write
-                )
+                exports = exports.to_pandas()
+                if window > 1:  # the other years of the window, tagged with their year
+                    earlier = [
+                        year_exports_from_files(files[s], level, chapters, unspecified)[0]
+                        .to_pandas()
+                        .assign(source_year=s)
+                        for s in range(year - window + 1, year)
+                        if s in files
+                    ]
+                    exports = pd.concat([exports.assign(source_year=year), *earlier])
+                outputs = _year_outputs(year, exports, traded.to_numpy(), settings, write)
                 yield from _tagged_batches(outputs)
 
     one_task_per_year = spark.range(0, len(years), numPartitions=max(1, len(years)))
@@ -243,12 +261,14 @@ def _arrow_tasks(
 def _spark_tasks(spark: SparkSession, config: Config, settings: YearSettings, years: list[int]):
     """Spark aggregates the flows; the yearly tasks run on one partition per year, three
     passes (small rows, grid, proximity pairs), the large ones streamed to Spark's writer."""
+    window = config.rca.smoothing_years
     flows = delta.read_table(spark, config.output.warehouse, delta.FLOWS).where(
-        F.col("year").isin(years)
+        F.col("year").isin(source_years(years, window))
     )
-    exports = one_partition_per_year(exports_for_indicators(flows, config), years).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    exports = exports_for_indicators(flows, config)
+    if window > 1:  # each year's rows copied to the target years whose window holds them
+        exports = window_exports(exports, years, window)
+    exports = one_partition_per_year(exports, years).persist(StorageLevel.MEMORY_AND_DISK)
     traded = {
         year: group["country_code"].to_numpy()
         for year, group in _traded(flows).toPandas().groupby("year")
@@ -308,6 +328,7 @@ def _country_year(traded: pa.Table, country: pa.Table, countries: DataFrame) -> 
         .merge(names, on="country_code", how="left")
     )
     rows["export_value"] = rows["export_value"].fillna(0.0)
+    rows["in_core"] = rows["in_core"].astype("boolean").fillna(False)  # importers only: not in it
     schema = spark_schema("country_year")
     ordered = conformed_frame(rows.sort_values(["year", "country_code"]), schema)
     return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)

@@ -7,6 +7,7 @@ these functions on a year's dense exports matrix X (countries x products, 0 wher
     RCA_cp            = (X_cp / X_c) / (X_p / X)
     rca_difference_cp = X_cp / X_c - X_p / X        (the additive variant, IPPR 2014 footnote 11)
     M_cp              = RCA_cp >= threshold          (strict: RCA_cp > threshold, as Stata/Atlas)
+    RPOP_cp           = (X_cp / pop_c) / (X_p / pop)  (``population_rca``, with a population input)
 
 A country without exports has RCA 0 everywhere (not NaN), and so has a cell without exports.
 """
@@ -36,3 +37,19 @@ def binary_presence(rca: np.ndarray, threshold: float = 1.0, strict: bool = Fals
     rca = np.asarray(rca)
     present = rca > threshold if strict else rca >= threshold
     return ((rca > 0) & present).astype(np.float64)
+
+
+def population_rca(X: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """RPOP (Stata ``ecomplexity``'s rpop): exports per person relative to the world's,
+
+        RPOP_cp = (X_cp / pop_c) / (sum_c X_cp / sum_c pop_c),
+
+    both sums over the countries with a known, positive population; NaN for the others (no
+    population: no RPOP), 0 where X_cp = 0."""
+    X = np.asarray(X, dtype=np.float64)
+    population = np.asarray(population, dtype=np.float64)
+    known = np.isfinite(population) & (population > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_person = X[known].sum(axis=0) / population[known].sum()
+        rpop = np.where(X > 0, X / population[:, None] / per_person[None, :], 0.0)
+    return np.where(known[:, None], rpop, np.nan)

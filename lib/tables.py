@@ -158,6 +158,26 @@ TABLES: dict[str, Table] = {
                 _c("eci_rank", "int", "Rank by ECI, 1 = most complex"),
                 _c("coi", "double", "Complexity outlook index (Atlas)"),
                 _c("mean_product_complexity", "double", "Mean PCI of the products with M = 1"),
+                _c(
+                    "in_core",
+                    "boolean",
+                    "Passes the size rules (countries.min_export_value, countries.min_population):"
+                    " in the matrix every indicator is computed on. With eci.two_step, countries"
+                    " outside the core still get eci from the core's PCI",
+                    False,
+                ),
+                _c("population", "double", "Population (input.country_attributes; null if none)"),
+                _c(
+                    "gdp_per_capita",
+                    "double",
+                    "GDP per capita, as given in input.country_attributes (null if none)",
+                ),
+                _c(
+                    "expy",
+                    "double",
+                    "EXPY (Hausmann, Hwang, Rodrik 2007): income level of the export basket,"
+                    " sum_p (X_cp/X_c) PRODY_p (needs GDP per capita)",
+                ),
             ),
             {
                 "year_range": YEAR_RANGE,
@@ -199,6 +219,19 @@ TABLES: dict[str, Table] = {
                     "double",
                     "Product Complexity Index (eigenvector method; eci.normalization)",
                 ),
+                _c(
+                    "in_core",
+                    "boolean",
+                    "Passes the world-trade floor (products.min_world_export): in the matrix every"
+                    " indicator is computed on",
+                    False,
+                ),
+                _c(
+                    "prody",
+                    "double",
+                    "PRODY (Hausmann, Hwang, Rodrik 2007): exporters' GDP per capita weighted by"
+                    " (X_cp/X_c) / sum_c (X_cp/X_c) (needs GDP per capita)",
+                ),
             ),
             {"year_range": YEAR_RANGE, "world_export_value_positive": "world_export_value > 0"},
         ),
@@ -219,8 +252,15 @@ TABLES: dict[str, Table] = {
                 _c(
                     "mcp",
                     "int",
-                    "Presence M_cp: 1 if RCA >= rca.threshold (> if rca.strict)",
+                    "Presence M_cp: 1 if RCA >= rca.threshold (> if rca.strict), or by"
+                    " rca.presence_test (rpop, both)",
                     False,
+                ),
+                _c(
+                    "rpop",
+                    "double",
+                    "RPOP = (X_cp/pop_c) / (X_p/pop): exports per person relative to the world's"
+                    " (needs population; null without)",
                 ),
                 _c(
                     "density",

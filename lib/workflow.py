@@ -27,6 +27,7 @@ from lib.io.baci import BaciRelease, discover_release
 from lib.maintenance import retention_defaults_conf
 from lib.pipeline import IndicatorTables, compute_indicators
 from lib.run_log import RunRecord
+from lib.smoothing import window_keys
 from lib.tables import spark_schema
 
 
@@ -181,7 +182,8 @@ def run_indicators(
         raise SystemExit(
             f"No flows for the years asked ({config.input.years}); the table has {available}."
         )
-    keys = flows_keys(spark, warehouse, years, run.input_versions[delta.FLOWS])
+    keys = flows_keys(spark, warehouse, available, run.input_versions[delta.FLOWS])
+    keys = window_keys(keys, years, config.rca.smoothing_years)  # a year's window of flows
     settings = settings_key(config)
     todo = stale_years(spark, config, years, keys, settings) if incremental else years
     run.years = todo
@@ -214,6 +216,9 @@ def settings_key(config: Config) -> str:
     """Changes with the code that computes the indicators (``lib.code_version``) and every
     option they depend on."""
     options = {section: config.to_dict()[section] for section in INDICATOR_SECTIONS}
+    if config.input.country_attributes:  # its content, not its name, decides the results
+        data = Path(config.input.country_attributes).read_bytes()
+        options["country_attributes"] = hashlib.sha256(data).hexdigest()
     text = code_fingerprint() + json.dumps(options, sort_keys=True, default=list)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 

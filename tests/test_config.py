@@ -43,6 +43,16 @@ def test_atlas_preset_layers_on_defaults():
     assert config.rca.strict is True
     assert config.countries.min_export_value == 1_000_000.0
     assert config.fitness.max_iterations == 200  # untouched keys keep their defaults
+    assert config.eci.two_step and config.countries.min_population == 1_000_000.0
+    assert config.products.min_world_export == 10_000.0
+
+
+def test_oec_preset():
+    config = load_config(PROJECT_ROOT / "conf" / "oec.toml")
+    assert config.products.level == "hs4" and config.products.min_world_export == 500_000.0
+    assert config.countries.min_export_value == 1_000_000.0
+    assert config.countries.min_population == 1_000_000.0
+    assert not config.rca.strict and not config.eci.two_step
 
 
 @pytest.mark.parametrize(
@@ -57,6 +67,10 @@ def test_atlas_preset_layers_on_defaults():
         ("fitness.tolerance=-1e-9", "fitness.tolerance", "negative"),
         ("input.years=2010-1995", "input.years", "backwards"),
         ("rca.threshold", "rca.threshold", "key=value"),
+        ("fitness.method=hidalgo", "fitness.method", "one of tacchella, nhefc, genepy"),
+        ("fitness.nhefc_delta=0", "fitness.nhefc_delta", "must be positive"),
+        ("rca.presence_test=pop", "rca.presence_test", "one of rca, rpop, both"),
+        ("countries.min_population=-1", "countries.min_population", "negative"),
     ],
 )
 def test_errors_name_the_key(override, key, message):

@@ -10,7 +10,8 @@ from scipy.optimize import fsolve
 from scipy.stats import spearmanr
 
 from lib.genepy import genepy_from_weights, genepy_matrix
-from lib.indicators import YearSettings, year_summary
+from lib.indicators import YearSettings
+from tests.test_indicators import year_summary
 from tests.test_nhefc import _random_matrix, r_package_fitness, r_package_rows
 
 

@@ -10,10 +10,11 @@ import pytest
 from scipy.optimize import fsolve
 from scipy.stats import spearmanr
 
-from lib.indicators import YearSettings, year_summary
+from lib.indicators import YearSettings
 from lib.nhefc import nhefc_fixed_point, nhefc_matrix
 from tests.conftest import shared_path
 from tests.reference_data import R_DIR
+from tests.test_indicators import year_summary
 
 
 @pytest.mark.parametrize(

@@ -241,3 +241,35 @@ def test_fitness_method_nhefc_end_to_end(spark, pipeline_run, tmp_path):
     np.testing.assert_allclose(got.to_numpy(), F / F.mean(), rtol=1e-9)
     conv = DeltaTable(delta.table_path(warehouse, "fitness_convergence")).to_pandas()
     assert set(conv["method"]) == {"nhefc"}
+
+
+def test_smoothing_window_end_to_end(spark, pipeline_run, tmp_path):
+    """rca.smoothing_years = 2 with weights (2, 1) through the job: 2019's RCA from
+    (2 X_2019 + X_2018) / 3 of the CSV files; 2018, whose window lacks 2017, from X_2018 alone."""
+    release_dir, table = pipeline_run
+    warehouse = str(tmp_path / "warehouse")
+    shutil.copytree(table.warehouse, warehouse)
+    config = load_config(
+        overrides=[
+            f'output.warehouse="{warehouse}"',
+            "rca.smoothing_years=2",
+            "rca.smoothing_weights=[2.0, 1.0]",
+            "product_space.enabled=false",
+        ]
+    )
+    run_indicators(spark, config, RunRecord("smoothing", config))
+    grid = DeltaTable(delta.table_path(warehouse, "country_product_year")).to_pandas()
+
+    def dense(year):
+        X, countries, products = matrix(exports_from_csv(release_dir, year))
+        return pd.DataFrame(X, index=countries, columns=products)
+
+    x18, x19 = dense(2018), dense(2019)
+    expected = {2018: x18, 2019: x19.mul(2).add(x18, fill_value=0.0).fillna(0.0) / 3}
+    for year, X in expected.items():
+        rca = X.div(X.sum(axis=1), axis=0) / (X.sum(axis=0) / X.to_numpy().sum())
+        ours = grid[grid.year == year].pivot_table(
+            index="country_code", columns="product", values="rca", fill_value=0.0
+        )
+        ours = ours.reindex(index=rca.index, columns=rca.columns, fill_value=0.0)
+        np.testing.assert_allclose(ours.to_numpy(), rca.to_numpy(), rtol=1e-9, err_msg=str(year))

@@ -533,3 +533,56 @@ def adjacent_products_plot(
 def _product_label(code: str, description: object, width: int = 42) -> str:
     text = f"{code} {description}" if isinstance(description, str) and description else str(code)
     return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def fitness_gdp_plane(rows: pd.DataFrame, countries: Sequence[Country], year: int) -> Figure | None:
+    """log10 fitness against log10 GDP per capita (Cristelli, Tacchella, Pietronero 2015): every
+    country of ``year`` as a grey dot, the report countries' paths over the years as lines, the
+    report country's last step as an arrow. ``rows``: year, country_code, iso3, log_fitness,
+    log_gdp (``lib.report.product_space_report.fitness_gdp_rows``)."""
+    if rows.empty or (rows.year == year).sum() == 0:
+        return None
+    fig = Figure(figsize=(9, 6.5), layout="constrained")
+    ax = fig.add_subplot()
+    now = rows[rows.year == year]
+    ax.scatter(now.log_gdp, now.log_fitness, s=12, color="#bbbbbb", zorder=1, label=f"all, {year}")
+    for iso3, x, y in zip(now.iso3, now.log_gdp, now.log_fitness, strict=True):
+        ax.annotate(
+            str(iso3),
+            (x, y),
+            fontsize=5.5,
+            color="#888888",
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
+    colours = country_colours(countries)
+    for country in countries:
+        path = rows[rows.country_code == country.code].sort_values("year")
+        if path.empty:
+            continue
+        main = country.code == countries[0].code
+        ax.plot(
+            path.log_gdp,
+            path.log_fitness,
+            marker="o",
+            markersize=3.5 if main else 2.5,
+            linewidth=2.2 if main else 1.2,
+            color=colours[country.code],
+            label=country.label,
+            zorder=3 if main else 2,
+        )
+        if main and len(path) > 1:
+            (x0, y0), (x1, y1) = path[["log_gdp", "log_fitness"]].to_numpy()[-2:]
+            ax.annotate(
+                "",
+                (x1, y1),
+                (x0, y0),
+                zorder=4,
+                arrowprops={"arrowstyle": "->", "color": colours[country.code], "lw": 2},
+            )
+    ax.set_xlabel("log10 GDP per capita (input.country_attributes)")
+    ax.set_ylabel("log10 fitness")
+    ax.set_title("The Fitness-GDP plane")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig

@@ -24,6 +24,8 @@ Reader = Callable[[str, list[Filter]], pd.DataFrame]
 COUNTRIES = "baci_countries"
 COUNTRY_YEAR = "country_year"
 RUN_LOG = "run_log"
+COUNTRY_PRODUCT_YEAR = "country_product_year"
+PRODUCT_YEAR = "product_year"
 SERVICES_SUFFIX = "+services"
 GOODS_SERVICES_SCHEME = "goods_services"
 
@@ -75,6 +77,11 @@ class ReportFrames:
     nested: pd.DataFrame  # nested_matrix, year_to
     nestedness: pd.DataFrame  # nestedness_year, every report year
     adjacent: pd.DataFrame  # adjacent_products: the report country, year_to
+    # Every country's yearly rows (Fitness-GDP plane), every report year.
+    world: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # country_product_year and product_year of year_to (product space, export treemap).
+    grid: pd.DataFrame = field(default_factory=pd.DataFrame)
+    products: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_services(self) -> bool:
@@ -232,4 +239,7 @@ def load_frames(read: Reader, params: ReportParams) -> ReportFrames:
             tables.ADJACENT_PRODUCTS,
             [("country_code", "=", params.country.code), ("year", "=", params.year_to)],
         ),
+        world=read(COUNTRY_YEAR, [("year", "in", years)]),
+        grid=read(COUNTRY_PRODUCT_YEAR, [("year", "=", params.year_to)]),
+        products=read(PRODUCT_YEAR, [("year", "=", params.year_to)]),
     )

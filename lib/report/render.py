@@ -18,6 +18,14 @@ from matplotlib.figure import Figure
 from lib.provenance import SYNTHETIC_NOTE
 from lib.report import figures as fg
 from lib.report.frames import GOODS_SERVICES_SCHEME, ReportFrames, ReportParams
+from lib.report.product_space_figure import product_space_plot
+from lib.report.product_space_report import (
+    export_basket,
+    fitness_gdp_rows,
+    report_product_space,
+)
+from lib.report.treemap import export_treemap, sector_colours
+from lib.sectors import SectorMapping, load_sector_mapping
 
 
 @dataclass(frozen=True)
@@ -42,15 +50,24 @@ def main_scheme(frames: ReportFrames, params: ReportParams) -> str:
     return params.services_scheme if frames.has_services else params.sector_scheme
 
 
-def report_figures(frames: ReportFrames, params: ReportParams) -> Iterator[ReportFigure]:
-    """The report's figures; each says "synthetic data: ..." at its foot when the data are."""
-    for item in _figures(frames, params):
+def report_figures(
+    frames: ReportFrames,
+    params: ReportParams,
+    mapping: SectorMapping | None = None,
+    graph=None,
+) -> Iterator[ReportFigure]:
+    """The report's figures; each says "synthetic data: ..." at its foot when the data are.
+    ``mapping`` colours the product space and the treemap (default: the HS sections);
+    ``graph``: the product space already made (``report_product_space``)."""
+    for item in _figures(frames, params, mapping, graph):
         if item.figure is not None and params.source.synthetic:
             fg.add_footer(item.figure, SYNTHETIC_NOTE)
         yield item
 
 
-def _figures(frames: ReportFrames, params: ReportParams) -> Iterator[ReportFigure]:
+def _figures(
+    frames: ReportFrames, params: ReportParams, mapping: SectorMapping | None, graph
+) -> Iterator[ReportFigure]:
     country, y0, y1 = params.country, params.year_from, params.year_to
     scheme = main_scheme(frames, params)
     goods = params.sector_scheme
@@ -176,6 +193,40 @@ def _figures(frames: ReportFrames, params: ReportParams) -> Iterator[ReportFigur
         "what the country already exports, colour its complexity outlook gain. Circled: the "
         "closest ones, labelled with their product code (tables below).",
         fg.adjacent_products_plot(frames.adjacent, country, y1, top=min(15, params.adjacent_top)),
+    )
+    mapping = mapping or load_sector_mapping("hs_sections")
+    colours = sector_colours([*mapping.sectors, fg.UNMAPPED])
+    if graph is None:
+        graph = report_product_space(frames, country.code, mapping)
+    yield ReportFigure(
+        "17_product_space",
+        f"The product space, {y1}: {country.label}'s products with RCA >= 1",
+        "Products linked by proximity (Hidalgo et al. 2007): the maximum spanning tree (dark) "
+        "plus every link with proximity >= 0.55 (light). Size: world trade; colour: sector "
+        f"({mapping.scheme}); outlined and opaque: {country.label}'s products with RCA >= 1. "
+        "The same graph is written as GraphML and GEXF next to this page.",
+        product_space_plot(graph, f"Product space, {y1}", colours, country.label)
+        if graph is not None
+        else None,
+    )
+    yield ReportFigure(
+        "18_export_treemap",
+        f"{country.label}'s export basket, {y1}",
+        f"Exports by sector ({mapping.scheme}) and product: tile areas are export values; the "
+        "largest products are labelled with their share of the country's exports.",
+        export_treemap(
+            export_basket(frames, country.code, mapping),
+            f"{country.label}: exports by sector and product, {y1}",
+            colours,
+        ),
+    )
+    yield ReportFigure(
+        "19_fitness_gdp",
+        "The Fitness-GDP plane",
+        f"Every country in {y1} (grey) by GDP per capita and fitness, both log10; lines: the "
+        f"report countries' paths over {y0}-{y1}, the arrow {country.label}'s last step. Needs "
+        "the country attributes input (input.country_attributes).",
+        fg.fitness_gdp_plane(fitness_gdp_rows(frames), params.countries, y1),
     )
 
 

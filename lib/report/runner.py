@@ -24,6 +24,7 @@ from lib.report.frames import (
     spark_reader,
 )
 from lib.report.html import report_html, write_html
+from lib.report.product_space_report import report_product_space, write_graph_files
 from lib.report.render import report_figures, save_figures, summary_tables
 from lib.report.services import services_with_codes
 from lib.run_log import RunRecord
@@ -100,8 +101,18 @@ def _report(
         started = time.perf_counter()
         # delta-rs where it can: no Spark jobs, and the very reader the notebook uses.
         frames = load_frames(deltalake_reader(warehouse) if is_local(warehouse) else read, params)
-        figures = list(report_figures(frames, params))
+        graph = report_product_space(
+            frames,
+            params.country.code,
+            mapping,
+            config.report.product_space_min_link,
+            config.report.product_space_max_products,
+        )
+        figures = list(report_figures(frames, params, mapping, graph))
         written = save_figures(figures, out_dir)
+        if graph is not None:  # for Gephi and Cytoscape
+            stem = f"product_space_{params.country.iso3}_{params.year_to}"
+            written += write_graph_files(graph, out_dir, stem)
         meta = {
             "Years": f"{params.year_from}-{params.year_to}",
             "Sector scheme": params.sector_scheme,

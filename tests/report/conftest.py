@@ -61,11 +61,13 @@ SCHEMAS = {
     "baci_products": "product string, description string, hs_revision string, release string",
     "country_year": "year int, country_code int, iso3 string, country_name string, "
     "export_value double, diversification int, fitness double, log10_fitness double, "
-    "fitness_rank int, eci double, eci_rank int, coi double, mean_product_complexity double",
+    "fitness_rank int, eci double, eci_rank int, coi double, mean_product_complexity double, "
+    "in_core boolean, population double, gdp_per_capita double, expy double",
     "product_year": "year int, product string, description string, world_export_value double, "
-    "ubiquity int, complexity double, log10_complexity double, complexity_rank int, pci double",
+    "ubiquity int, complexity double, log10_complexity double, complexity_rank int, pci double, "
+    "in_core boolean, prody double",
     "country_product_year": "year int, country_code int, product string, export_value double, "
-    "rca double, rca_difference double, mcp int, density double, cog double",
+    "rca double, rca_difference double, mcp int, rpop double, density double, cog double",
 }
 
 
@@ -152,6 +154,11 @@ def _indicators(flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
                     "eci_rank": pd.Series(d).rank(ascending=False, method="min").astype(int),
                     "coi": 0.0,
                     "mean_product_complexity": (M.to_numpy() @ Q) / np.maximum(d, 1),
+                    "in_core": True,
+                    "population": np.nan,
+                    # synthetic GDP per capita rising with fitness (for the Fitness-GDP plane)
+                    "gdp_per_capita": 1000.0 * F * (1 + 0.1 * (year - 2000)),
+                    "expy": np.nan,
                 }
             )
         )
@@ -167,6 +174,8 @@ def _indicators(flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
                     "log10_complexity": np.log10(Q),
                     "complexity_rank": pd.Series(Q).rank(ascending=False, method="min").astype(int),
                     "pci": pci,
+                    "in_core": True,
+                    "prody": np.nan,
                 }
             )
         )
@@ -179,6 +188,7 @@ def _indicators(flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 "rca": rca.to_numpy().ravel(),
                 "rca_difference": 0.0,
                 "mcp": M.to_numpy().ravel(),
+                "rpop": np.nan,
                 "density": density.ravel(),
                 "cog": cog.ravel(),
             }

@@ -32,6 +32,9 @@ EXPECTED_FIGURES = [
     "14_diversification",
     "15_products_gained_lost",
     "16_adjacent_products",
+    "17_product_space",
+    "18_export_treemap",
+    "19_fitness_gdp",
 ]
 
 
@@ -40,6 +43,26 @@ def test_every_figure_is_written(report_out: Path):
     assert written == sorted(EXPECTED_FIGURES)
     for path in report_out.glob("*.png"):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_product_space_files(report_out: Path, tiny_warehouse):
+    """GraphML and GEXF of the year's product space, every product of the year a node, GBR's
+    products with M = 1 flagged."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    root = ET.parse(report_out / "product_space_GBR_2003.graphml").getroot()
+    flags = {
+        n.get("id"): int(n.find("g:data[@key='rca_country']", ns).text)
+        for n in root.findall(".//g:node", ns)
+    }
+    grid = tiny_warehouse.frames["country_product_year"]
+    year = grid[grid.year == 2003]
+    active = set(year[year.mcp == 1]["product"])
+    assert set(flags) == active
+    gbr = set(year[(year.country_code == 826) & (year.mcp == 1)]["product"])
+    assert {p for p, f in flags.items() if f} == gbr
+    assert (report_out / "product_space_GBR_2003.gexf").stat().st_size > 0
 
 
 def test_page_is_self_contained(report_out: Path):
