@@ -19,7 +19,7 @@ from lib.indicators import (
 )
 from lib.io.country_attributes import CountryAttributes
 from lib.product_space import proximity_matrix, proximity_pairs
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from tests.reference_data import CID_DIR, stata_fixture_trade
 
 
@@ -202,9 +202,9 @@ def test_two_step_core_matches_stata_fixture():
     country exports $650 million): the core's ECI and PCI
     are Stata's, and each territory's ECI is the mean Stata PCI of the products it has."""
     trade = stata_fixture_trade()
-    stata_c = pd.read_csv(shared_path(*CID_DIR, "stata_ground_truth_country.csv"))
+    stata_c = pd.read_csv(data_path(*CID_DIR, "stata_ground_truth_country.csv"))
     stata_p = pd.read_csv(
-        shared_path(*CID_DIR, "stata_ground_truth_product.csv"), dtype={"hs92": str}
+        data_path(*CID_DIR, "stata_ground_truth_product.csv"), dtype={"hs92": str}
     )
     codes = {c: i for i, c in enumerate(sorted(trade["origin"].unique()))}
     rng = np.random.default_rng(0)

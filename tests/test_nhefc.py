@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 
 from lib.indicators import YearSettings
 from lib.nhefc import nhefc_fixed_point, nhefc_matrix
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from tests.reference_data import R_DIR
 from tests.test_indicators import year_summary
 
@@ -76,7 +76,7 @@ def test_inactive_rows_and_columns_are_null_and_ignored():
 def r_package_rows() -> tuple[pd.DataFrame, dict[str, int]]:
     """The R package's real world trade 1998-2000 as one year's exports rows."""
     trade = pd.read_csv(
-        shared_path(*R_DIR, "world_trade_avg_1998_to_2000.csv"), dtype={"product": str}
+        data_path(*R_DIR, "world_trade_avg_1998_to_2000.csv"), dtype={"product": str}
     )
     codes = {c: i for i, c in enumerate(sorted(trade["country"].unique()))}
     return pd.DataFrame(
@@ -89,7 +89,7 @@ def r_package_rows() -> tuple[pd.DataFrame, dict[str, int]]:
 
 
 def r_package_fitness(codes: dict[str, int]) -> pd.Series:
-    ref = pd.read_csv(shared_path(*R_DIR, "package_output_fitness_country.csv"))
+    ref = pd.read_csv(data_path(*R_DIR, "package_output_fitness_country.csv"))
     return ref.set_index(ref["country"].map(codes))["fitness"].sort_index()
 
 

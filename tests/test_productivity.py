@@ -13,7 +13,7 @@ import pytest
 from lib.indicators import YearSettings
 from lib.io.country_attributes import CountryAttributes
 from lib.productivity import prody_expy
-from tests.conftest import shared_path
+from tests.conftest import data_path
 from tests.reference_data import R_DIR
 from tests.test_indicators import year_summary
 from tests.test_nhefc import r_package_rows
@@ -38,7 +38,7 @@ def test_r_package_real_gdp_and_trade():
     capita the R package ships (185 of the 226 countries have one): PRODY and EXPY equal an
     independent pandas computation to 1e-10 (relative)."""
     rows, codes = r_package_rows()
-    gdp = pd.read_csv(shared_path(*R_DIR, "world_gdp_avg_1998_to_2000.csv"))
+    gdp = pd.read_csv(data_path(*R_DIR, "world_gdp_avg_1998_to_2000.csv"))
     gdp = gdp[gdp["country"].isin(codes)]
     attributes = CountryAttributes(
         pd.DataFrame(
