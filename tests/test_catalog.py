@@ -33,8 +33,8 @@ def write_small_tables(spark, warehouse: str) -> None:
         "country_code int, country_name string, iso2 string, iso3 string, release string",
     )
     convergence = spark.createDataFrame(
-        [(2019, 12, 1e-13)],
-        "year int, iterations int, final_change double",
+        [(2019, 12, 1e-13, "tacchella")],
+        "year int, iterations int, final_change double, method string",
     )
     delta.write_table(countries, warehouse, delta.COUNTRIES, "run-1")
     delta.write_table(convergence, warehouse, delta.FITNESS_CONVERGENCE, "run-1")
@@ -69,8 +69,8 @@ def test_registration_is_idempotent_and_follows_new_data(spark, warehouse, datab
     output = OutputConfig(warehouse=str(warehouse), catalog_database=database)
     register_tables(spark, output)
     more = spark.createDataFrame(
-        [(2020, 9, 1e-13)],
-        "year int, iterations int, final_change double",
+        [(2020, 9, 1e-13, "tacchella")],
+        "year int, iterations int, final_change double, method string",
     )
     delta.write_table(
         more, str(warehouse), delta.FITNESS_CONVERGENCE, "run-2", replace_where="year = 2020"

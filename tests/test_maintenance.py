@@ -57,8 +57,8 @@ def table_properties(path: str) -> dict[str, str]:
 
 def small_table(spark, warehouse: str, year: int, run_id: str) -> None:
     df = spark.createDataFrame(
-        [(year, 12, 1e-13)],
-        "year int, iterations int, final_change double",
+        [(year, 12, 1e-13, "tacchella")],
+        "year int, iterations int, final_change double, method string",
     )
     delta.write_table(
         df, warehouse, delta.FITNESS_CONVERGENCE, run_id, replace_where=f"year = {year}"
