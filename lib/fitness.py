@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lib.matrices import active_masks, expand
+from lib.matrices import active_submatrix, expand
 from lib.tables import spark_schema
 
 CONVERGENCE_SCHEMA = spark_schema("fitness_convergence")
@@ -46,9 +46,7 @@ def fitness_complexity_matrix(
 ) -> FitnessResult:
     """Fitness and Complexity of one 0/1 matrix (countries x products); non-zero entries count
     as 1. Inactive rows / columns (all zero) get NaN and do not take part in the means."""
-    M = np.asarray(M)
-    ac, ap = active_masks(M)
-    sub = (M[np.ix_(ac, ap)] != 0).astype(np.float64)
+    ac, ap, sub = active_submatrix(M)
 
     def products(F_vec: np.ndarray, Q_vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return sub @ Q_vec, sub.T @ (1.0 / F_vec)

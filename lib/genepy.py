@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from lib.fitness import FitnessResult
-from lib.matrices import active_masks, expand
+from lib.matrices import active_submatrix, expand
 from lib.nhefc import nhefc_fixed_point
 
 
@@ -51,12 +51,9 @@ def genepy_matrix(
 ) -> FitnessResult:
     """Country and product GENEPY (each mean 1) of a 0/1 matrix; NaN where inactive. The
     iterations and final change are those of the non-linear degrees' fixed point."""
-    M = np.asarray(M)
-    ac, ap = active_masks(M)
-    n_c, n_p = M.shape
-    if not (ac.any() and ap.any()):
-        return FitnessResult(np.full(n_c, np.nan), np.full(n_p, np.nan), 0, np.nan)
-    sub = (M[np.ix_(ac, ap)] != 0).astype(np.float64)
+    ac, ap, sub = active_submatrix(M)
+    if not sub.size:
+        return FitnessResult(np.full(ac.size, np.nan), np.full(ap.size, np.nan), 0, np.nan)
     fp = nhefc_fixed_point(sub, delta, max_iterations, tolerance)
     k_c, k_p = fp.F, sub.T @ (1.0 / fp.F)
     W = sub / k_c[:, None] / k_p[None, :]

@@ -66,6 +66,14 @@ def active_masks(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return M.sum(axis=1) > 0, M.sum(axis=0) > 0
 
 
+def active_submatrix(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(active countries, active products, the 0/1 float matrix of those rows and columns):
+    what every iterative map (Fitness and its variants) runs on."""
+    M = np.asarray(M)
+    ac, ap = active_masks(M)
+    return ac, ap, (M[np.ix_(ac, ap)] != 0).astype(np.float64)
+
+
 def largest_component(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the countries and products in the largest connected component of the bipartite
     country-product graph (edges: M_cp = 1); inactive rows / columns are never in it.

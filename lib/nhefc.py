@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lib.fitness import FitnessResult
-from lib.matrices import active_masks, expand
+from lib.matrices import active_submatrix, expand
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,9 @@ def nhefc_matrix(
 ) -> FitnessResult:
     """Fitness and complexity (each mean 1) of a 0/1 matrix (countries x products); NaN on
     countries / products without any 1 (they take no part)."""
-    M = np.asarray(M)
-    ac, ap = active_masks(M)
-    n_c, n_p = M.shape
-    if not (ac.any() and ap.any()):
-        return FitnessResult(np.full(n_c, np.nan), np.full(n_p, np.nan), 0, np.nan)
-    sub = (M[np.ix_(ac, ap)] != 0).astype(np.float64)
+    ac, ap, sub = active_submatrix(M)
+    if not sub.size:
+        return FitnessResult(np.full(ac.size, np.nan), np.full(ap.size, np.nan), 0, np.nan)
     fp = nhefc_fixed_point(sub, delta, max_iterations, tolerance)
     Q = 1.0 / (sub.T @ (1.0 / fp.F))
     return FitnessResult(
