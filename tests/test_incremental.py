@@ -144,22 +144,23 @@ def test_a_warehouse_holds_one_baci_release(spark, tmp_path, tmp_path_factory):
     shared = shared_tiny_run(spark, tmp_path_factory)
     wh = str(tmp_path / "warehouse")
     shutil.copytree(shared.warehouse, wh)
+    old_release = discover_release(str(shared.release)).release
     newer = tmp_path / "newer"
     newer.mkdir()
     for path in shared.release.iterdir():
-        shutil.copy2(path, newer / path.name.replace("V202401", "V202501"))
+        shutil.copy2(path, newer / path.name.replace(old_release, "SYNTH2501"))
     config = load_config(None, [f'output.warehouse="{wh}"'])
     release = discover_release(str(newer))
-    assert release.release == "V202501"
+    assert release.release == "SYNTH2501"
 
-    with pytest.raises(SystemExit, match="holds BACI release V202401, not V202501"):
+    with pytest.raises(SystemExit, match=f"holds BACI release {old_release}, not SYNTH2501"):
         run_ingest(spark, config, release, RunRecord("test", config), incremental=True)
     flows = delta.read_table(spark, wh, delta.FLOWS)
-    assert {r["release"] for r in flows.select("release").distinct().collect()} == {"V202401"}
+    assert {r["release"] for r in flows.select("release").distinct().collect()} == {old_release}
 
     run_ingest(spark, config, release, RunRecord("test", config), incremental=False)
     for name in (delta.FLOWS, INGEST_FILES):
         table = delta.read_table(spark, wh, name)
         assert {r["release"] for r in table.select("release").distinct().collect()} == {
-            "V202501"
+            "SYNTH2501"
         }, name
