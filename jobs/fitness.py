@@ -4,6 +4,8 @@
     ./spark-submit.sh jobs/fitness.py --source /data/BACI_HS92_V202401.zip --years 1995-2010
     ./spark-submit.sh jobs/fitness.py --no-ingest --set products.level=hs6
     ./spark-submit.sh jobs/fitness.py --full-refresh       # re-read and recompute everything
+    ./spark-submit.sh jobs/fitness.py --source uk-regions --warehouse warehouse-regions
+    ./spark-submit.sh jobs/fitness.py --source employment.csv --warehouse wh  # place x activity
 
 Runs the ingest first (unless --no-ingest), then every indicator, and prints the top 10
 countries by Fitness and by ECI for the latest year. Runs are incremental: yearly files
@@ -16,7 +18,15 @@ from __future__ import annotations
 
 from lib import progress
 from lib.cli import common_parser, config_from_args
+from lib.config import Config
 from lib.io.baci import BaciFormatError
+from lib.io.place_activity import PlaceActivityFormatError, read_place_activity
+from lib.place_activity_run import (
+    PLACE_ACTIVITY_TABLES,
+    is_place_activity_source,
+    resolve,
+    run_place_activity,
+)
 from lib.provenance import SYNTHETIC_BANNER, DataSource
 from lib.run_log import RunRecord, warehouse_data_source
 from lib.session import build_session
@@ -58,6 +68,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=10, help="rows in the printed top tables")
     args = parser.parse_args()
     config = config_from_args(args)  # config errors stop here, before Spark starts
+    if config.input.source and is_place_activity_source(config.input.source):
+        place_activity_main(config, args.top)
+        return
     try:
         release = None if args.no_ingest else locate_release(config)
     except BaciFormatError as exc:
@@ -118,6 +131,36 @@ def data_banner(source: DataSource) -> str:
             rule,
         ]
     )
+
+
+def place_activity_main(config: Config, top: int) -> None:
+    """The same stages on a place x activity table (README, "Regional data")."""
+    path, descriptor = resolve(config)
+    try:  # file-level faults stop here, before Spark starts
+        table = read_place_activity(path)
+    except PlaceActivityFormatError as exc:
+        raise SystemExit(f"Input error: {exc}") from exc
+    spark = build_session(
+        "ecomplexity-fitness",
+        extra_conf={"spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions)},
+    )
+    run = RunRecord("fitness", config)
+    warehouse = config.output.warehouse
+    with job_settings(spark, run):
+        try:
+            years = run_place_activity(spark, config, run, table, descriptor)
+        except BaseException as exc:
+            run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        run.write(spark, warehouse, "succeeded")
+    label = " (SYNTHETIC data)" if descriptor.synthetic else ""
+    print(f"Read {path}{label}: {table.counts}")
+    print(top_table(spark, warehouse, "fitness", years[-1], top))
+    print(top_table(spark, warehouse, "eci", years[-1], top))
+    print(f"\nRun {run.run_id} wrote its tables under {absolute(warehouse)}:")
+    print("  country_year, product_year, country_product_year, product_proximity,")
+    print("  fitness_convergence, " + ", ".join(PLACE_ACTIVITY_TABLES) + ", run_log")
+    spark.stop()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@
 
 Reads the pipeline's tables (run jobs/fitness.py first), writes the report's Delta tables
 (docs/report.md), PNG figures and one self-contained HTML page into --out.
+
+On a warehouse built from a place x activity table (jobs/fitness.py --source TABLE), it draws
+the regional report instead (IPPR chapter 4; docs/report.md, "Regional report"):
+
+    ./spark-submit.sh jobs/report.py --warehouse warehouse-regions --out report_regions \\
+        [--years 2018-2022] [--group C] [--top 5]
 """
 
 from __future__ import annotations
@@ -33,6 +39,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sectors", help="goods15, hs_sections or a CSV mapping hs2/hs4/hs6")
     parser.add_argument("--sector-column", help="sector column of a CSV mapping")
     parser.add_argument("--services", help="services exports CSV (country,year,category,value)")
+    parser.add_argument(
+        "--group",
+        help="regional report: activity group of figure 4.1 (parent_activity or activity "
+        "codes, comma-separated; default C, manufacturing, for SIC / NACE)",
+    )
+    parser.add_argument(
+        "--top", type=int, default=5, help="regional report: activities listed per place"
+    )
     parser.add_argument("--config", help="a preset TOML layered on conf/default.toml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     add_verbose(parser)
@@ -72,6 +86,12 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         raise SystemExit(f"Configuration error: {exc}") from exc
     cfg, warehouse = config.report, config.output.warehouse
+    from lib.report.regional_runner import is_place_activity_warehouse, run_regional_report
+
+    if is_place_activity_warehouse(warehouse):
+        groups = [g.strip() for g in args.group.split(",")] if args.group else None
+        run_regional_report(config, Path(args.out or "report_regions"), groups, args.top)
+        return
     out_dir = Path(args.out or f"report_{cfg.country}")
     params = None
     try:  # every input is checked before Spark starts (tables too, where delta-rs reads them)

@@ -39,6 +39,13 @@ class InputConfig:
     # Optional CSV country,year,population,gdp_per_capita (README, "Country attributes").
     country_attributes: str = ""
     years: str = ""  # "1995-2010", "2001,2005" or "" for every year in the release
+    # What a place x activity table (lib.io.place_activity) holds; stored in
+    # place_activity_dataset. "" = "place", "unspecified", "value" (uk-regions sets its own).
+    place_kind: str = ""  # country, region, ...
+    activity_classification: str = ""  # HS, SITC rev. 2, SIC 2007 division, NAICS, ...
+    value_measure: str = ""  # employees, exports USD, ...
+    synthetic: bool = False  # the table's data are made up (labelled SYNTHETIC everywhere)
+    note: str = ""  # origin of the data, shown in the regional report
 
     def validate(self) -> None:
         parse_years(self.years, key="input.years")

@@ -24,6 +24,10 @@ How the yearly tasks get their rows and write their outputs follows ``output.wri
 
 The small rows (a few thousand a year) are collected on the driver as Arrow and shaped into
 ``country_year``, ``product_year`` and ``fitness_convergence`` there.
+
+A place x activity table (employment by region and industry, trade by SITC product) enters
+after the flows: ``indicators_from_exports`` runs the same yearly tasks (the ``spark`` passes)
+on its rows (``lib.place_activity_run``).
 """
 
 from __future__ import annotations
@@ -135,9 +139,40 @@ def compute_indicators(
         small, written, large, cached = _arrow_tasks(spark, config, settings, flow_files, years)
     else:
         small, written, large, cached = _spark_tasks(spark, config, settings, years)
+    names = countries.select("country_code", "iso3", "country_name").toPandas()
+    descriptions = product_descriptions(products, config.products.level).toPandas()
+    return _tables(small, written, large, cached, names, descriptions)
+
+
+def indicators_from_exports(
+    exports: DataFrame,
+    names: pd.DataFrame,
+    descriptions: pd.DataFrame,
+    config: Config,
+    years: list[int],
+) -> IndicatorTables:
+    """The same yearly tasks on exports rows that do not come from BACI flows (a place x
+    activity table: ``lib.place_activity_run``): ``exports`` has year, country_code, product,
+    export_value; ``names`` country_code, iso3, country_name; ``descriptions`` product,
+    description. Every country with a row is in ``country_year``. The Spark writer's passes
+    (``_spark_tasks``) run them."""
+    settings = YearSettings.from_config(config)
+    traded = {
+        year: group["country_code"].to_numpy()
+        for year, group in exports.select("year", "country_code")
+        .distinct()
+        .toPandas()
+        .groupby("year")
+    }
+    exports = _windowed(exports, years, config.rca.smoothing_years)
+    small, written, large, cached = _exports_tasks(exports, traded, settings, years)
+    return _tables(small, written, large, cached, names, descriptions)
+
+
+def _tables(small, written, large, cached, names, descriptions) -> IndicatorTables:
     return IndicatorTables(
-        country_year=_country_year(small["traded"], small["country"], countries),
-        product_year=_product_year(small["product"], products, config.products.level),
+        country_year=_country_year(small["traded"], small["country"], names),
+        product_year=_product_year(small["product"], descriptions),
         fitness_convergence=small["convergence"],
         written_files=written,
         country_product_year=large.get(delta.COUNTRY_PRODUCT_YEAR),
@@ -265,14 +300,25 @@ def _spark_tasks(spark: SparkSession, config: Config, settings: YearSettings, ye
     flows = delta.read_table(spark, config.output.warehouse, delta.FLOWS).where(
         F.col("year").isin(source_years(years, window))
     )
-    exports = exports_for_indicators(flows, config)
-    if window > 1:  # each year's rows copied to the target years whose window holds them
-        exports = window_exports(exports, years, window)
-    exports = one_partition_per_year(exports, years).persist(StorageLevel.MEMORY_AND_DISK)
     traded = {
         year: group["country_code"].to_numpy()
         for year, group in _traded(flows).toPandas().groupby("year")
     }
+    exports = _windowed(exports_for_indicators(flows, config), years, window)
+    return _exports_tasks(exports, traded, settings, years)
+
+
+def _windowed(exports: DataFrame, years: list[int], window: int) -> DataFrame:
+    """With smoothing, each year's rows copied to the target years whose window holds them."""
+    return window_exports(exports, years, window) if window > 1 else exports
+
+
+def _exports_tasks(
+    exports: DataFrame, traded: dict[int, np.ndarray], settings: YearSettings, years: list[int]
+):
+    """The yearly tasks of ``_spark_tasks`` on exports rows (year, country_code, product,
+    export_value) and the countries of each year's country table (``traded``)."""
+    exports = one_partition_per_year(exports, years).persist(StorageLevel.MEMORY_AND_DISK)
 
     def small_rows(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
         outputs = _year_outputs(year, rows, traded.get(year, np.empty(0)), settings, None)
@@ -318,9 +364,9 @@ def _traded(flows: DataFrame) -> DataFrame:
 # --- the small tables, on the driver --------------------------------------------------------
 
 
-def _country_year(traded: pa.Table, country: pa.Table, countries: DataFrame) -> pa.Table:
-    """Every country that traded in the year (exporter or importer), with its yearly rows."""
-    names = countries.select("country_code", "iso3", "country_name").toPandas()
+def _country_year(traded: pa.Table, country: pa.Table, names: pd.DataFrame) -> pa.Table:
+    """Every country that traded in the year (exporter or importer), with its yearly rows and
+    its names (country_code, iso3, country_name)."""
     names = names.drop_duplicates("country_code")
     rows = (
         traded.to_pandas()
@@ -334,8 +380,8 @@ def _country_year(traded: pa.Table, country: pa.Table, countries: DataFrame) -> 
     return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)
 
 
-def _product_year(product: pa.Table, products: DataFrame, level: str) -> pa.Table:
-    descriptions = product_descriptions(products, level).toPandas()
+def _product_year(product: pa.Table, descriptions: pd.DataFrame) -> pa.Table:
+    """Every product's yearly rows and its description (product, description)."""
     rows = product.to_pandas().merge(descriptions, on="product", how="left")
     schema = spark_schema("product_year")
     ordered = conformed_frame(rows.sort_values(["year", "product"]), schema)

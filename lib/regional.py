@@ -5,9 +5,9 @@ industry, exports by country and product): places in rows, activities in columns
 Definitions follow the R package EconGeo (Balland), on shares instead of its rounded,
 0-100 outputs:
 
-- location quotient LQ_pa = (X_pa / X_p) / (X_a / X): the Balassa RCA of the yearly core
-  (``lib.indicators.year_presence``), not a second implementation; M_pa = 1 where LQ >= the
-  RCA threshold;
+- location quotient LQ_pa = (X_pa / X_p) / (X_a / X): the Balassa RCA of ``lib.rca``, the
+  one the yearly core uses (not a second implementation); M_pa = 1 where LQ >= the RCA
+  threshold;
 - per place: Krugman specialisation index K_p = sum_a |X_pa / X_p - X_a / X| (0 = the
   national structure, up to 2), Herfindahl index H_p = sum_a (X_pa / X_p)^2 (1 / n_activities
   to 1), Shannon entropy E_p = -sum_a s log2 s with s = X_pa / X_p (bits; 0 log 0 = 0);
@@ -31,22 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.indicators import YearPresence, YearSettings, year_presence
+from lib.indicators import YearPresence
 from lib.product_space import density_and_outlook_matrix
+from lib.rca import revealed_comparative_advantage
 
 
 def location_quotient(X: np.ndarray) -> np.ndarray:
-    """LQ of every place x activity (0 where X_pa = 0): the Balassa RCA of the matrix, as the
-    yearly core computes it (``lib.indicators.year_presence``, no thresholds)."""
-    X = np.asarray(X, dtype=np.float64)
-    r, c = np.nonzero(X > 0)
-    rows = pd.DataFrame({"country_code": r, "product": c.astype(str), "export_value": X[r, c]})
-    presence = year_presence(rows, YearSettings())
-    out = np.zeros(X.shape)
-    places = presence.countries[presence.kept_countries].astype(np.int64)
-    activities = presence.products[presence.kept_products].astype(np.int64)
-    out[np.ix_(places, activities)] = presence.rca
-    return out
+    """LQ of every place x activity (0 where X_pa = 0): the project's one RCA (``lib.rca``)."""
+    return revealed_comparative_advantage(X)[0]
 
 
 def _place_shares(X: np.ndarray) -> np.ndarray:

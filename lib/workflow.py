@@ -197,7 +197,7 @@ def run_indicators(
         tables = compute_indicators(spark, config, todo, run.input_versions[delta.FLOWS])
         progress.update("every year computed; writing the tables")
         try:
-            _write_indicator_tables(spark, tables, warehouse, run, todo)
+            write_indicator_tables(spark, tables, warehouse, run, todo)
         finally:
             tables.release()
         state = [(y, keys[y], settings, run.run_id) for y in todo]
@@ -254,7 +254,7 @@ def stale_years(
     return [y for y in years if y not in present or state.get(y) != (keys[y], settings)]
 
 
-def _write_indicator_tables(
+def write_indicator_tables(
     spark: SparkSession, tables: IndicatorTables, warehouse: str, run: RunRecord, years: list[int]
 ) -> None:
     """Replace the years in every output table, one commit per table: the files the yearly

@@ -47,15 +47,20 @@ def _table_html(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def synthetic_banner(text: str) -> list[str]:
+    """The page's framed warning that its numbers are synthetic (HTML)."""
+    return [f'<p class="synthetic" id="synthetic-data">{text}</p>']
+
+
 def _synthetic_banner(source: DataSource) -> list[str]:
     if not source.synthetic:
         return []
-    return [
-        f'<p class="synthetic" id="synthetic-data">{html.escape(SYNTHETIC_BANNER)}. These '
+    return synthetic_banner(
+        f"{html.escape(SYNTHETIC_BANNER)}. These "
         "figures come from the project's generated default release, not from CEPII BACI: the "
         "countries and HS products are real, the trade flows are invented. Run the pipeline on "
-        "a real BACI release for real results.</p>"
-    ]
+        "a real BACI release for real results."
+    )
 
 
 def report_html(
@@ -67,22 +72,41 @@ def report_html(
     """The page; ``meta`` (warehouse, run id, config ...) is listed under the title."""
     country = params.country
     title = f"Country report: {country.label} ({country.iso3}), {params.year_from}-{params.year_to}"
+    compared = ", ".join(f"{c.label} ({c.iso3})" for c in params.compare) or "none"
+    intro = (
+        "The analyses of IPPR's <em>Gathering strength</em> (2014), chapter 3, computed from "
+        f"{html.escape(params.source.description())}. RCA is Balassa's index; a country exports "
+        "a product competitively when its RCA is at least 1."
+    )
+    meta = {"Compared with": compared, **meta}
+    banner = _synthetic_banner(params.source)
+    return page_html(title, meta, intro, params.notes, figures, tables, banner)
+
+
+def page_html(
+    title: str,
+    meta: dict[str, str],
+    intro: str,
+    notes: Sequence[str],
+    figures: Sequence[ReportFigure],
+    tables: Sequence[tuple[str, pd.DataFrame]],
+    banner: Sequence[str] = (),
+) -> str:
+    """A report page (country or regional): title, ``meta`` lines, ``banner`` (HTML
+    paragraphs: the synthetic-data warning), ``intro`` (HTML), notes, the figures (drawn, or
+    the reason they are not) and the tables."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        '<p class="meta">Compared with: '
-        + html.escape(", ".join(f"{c.label} ({c.iso3})" for c in params.compare) or "none")
-        + "<br>"
+        '<p class="meta">'
         + "<br>".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in meta.items())
         + "</p>",
-        *_synthetic_banner(params.source),
-        "<p>The analyses of IPPR's <em>Gathering strength</em> (2014), chapter 3, computed from "
-        f"{html.escape(params.source.description())}. RCA is Balassa's index; a country exports "
-        "a product competitively when its RCA is at least 1.</p>",
+        *banner,
+        f"<p>{intro}</p>",
     ]
-    parts += [f'<p class="note">{html.escape(note)}</p>' for note in params.notes]
+    parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes]
     for item in figures:
         parts.append(f'<figure id="{item.name}"><h2>{html.escape(item.title)}</h2>')
         if item.figure is None:
