@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from lib.regional import location_quotient
 from lib.report.figures import MAIN_COLOUR, PALETTE
@@ -230,7 +231,7 @@ def complexity_ranks(inputs: RegionalInputs) -> pd.DataFrame:
 def _mark(fig: Figure, synthetic: bool) -> Figure:
     """Every figure of synthetic data says so, in the figure itself (PNGs travel alone)."""
     if synthetic:
-        fig.text(0.995, 0.005, SYNTHETIC_LABEL, ha="right", va="bottom", color="#b2182b",
+        fig.text(0.005, 0.995, SYNTHETIC_LABEL, ha="left", va="top", color="#b2182b",
                  fontsize=9, fontweight="bold")  # fmt: skip
     return fig
 
@@ -290,6 +291,8 @@ def rank_lines(ranks: pd.DataFrame, column: str, title: str) -> Figure | None:
         ax.plot(mine["year"], mine[column], style, marker="o", ms=3, label=place,
                 color=PALETTE[i % len(PALETTE)])  # fmt: skip
     ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"{column.replace('_', ' ')} (1 = highest)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
