@@ -8,8 +8,8 @@ regional measures of ``lib.regional`` per year (``place_structure_year``,
 ``activity_concentration_year``) and the specialisations entered and exited between consecutive
 years (``specialisation_changes``).
 
-A run reads the whole table and replaces every table it writes (a regional table is small;
-no incremental bookkeeping). A warehouse holds one kind of input: a place x activity run
+A run reads the whole table, replaces the description tables and, in the yearly tables, the
+years it computed (no incremental bookkeeping: a regional table is small). A warehouse holds one kind of input: a place x activity run
 refuses a warehouse with BACI flows, so the two never mix.
 """
 
@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from lib.config import Config, parse_years
 from lib.indicators import YearSettings, year_presence
-from lib.io import delta
+from lib.io import catalog, delta
 from lib.io.place_activity import PlaceActivityTable, source_format
 from lib.regional import place_structure_rows, specialisation_changes
 from lib.tables import spark_schema
@@ -287,7 +287,9 @@ def run_place_activity(
         settings = YearSettings.from_config(config)
         exports = spark.createDataFrame(exports_rows(rows, places)).repartition("year")
         for name, df in regional_tables(exports, settings).items():
-            delta.write_table(df, warehouse, name, run.run_id)
+            predicate = delta.year_predicate(years)
+            delta.write_table(df, warehouse, name, run.run_id, replace_where=predicate)
+    catalog.register_tables(spark, config.output)  # with output.catalog_database
     return years
 
 

@@ -78,30 +78,32 @@ def run_regional_report(
     if spark is None:
         spark = build_session("ecomplexity-regional-report")
     run = RunRecord("report", config)
-    try:
-        if not is_local(warehouse):
-            inputs = load_inputs(spark_reader(spark, warehouse), years)
-            report = build_report(inputs, groups, top)
-        run.years = inputs.years
-        started = time.perf_counter()
-        for name, frame in report.tables.items():
-            delta.write_table(_to_spark(spark, frame), warehouse, name, run.run_id)
-            run.row_counts[name] = len(frame)
-        run.stage_seconds["tables"] = round(time.perf_counter() - started, 3)
-        written = save_figures(report.figures, out_dir)
-        meta = {
-            "Dataset": f"{inputs.dataset.get('dataset')} ({inputs.dataset.get('source')})",
-            "Values": str(inputs.dataset.get("value_measure")),
-            "Years": f"{report.year_from}-{report.year_to}",
-            "Warehouse": warehouse,
-            "Run id": run.run_id,
-        }
-        html_path = write_html(out_dir / HTML_NAME, regional_page(report, inputs.dataset, meta))
-        run.row_counts["figures"] = len(written)
-    except BaseException as exc:
-        run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    run.write(spark, warehouse, "succeeded")
+    stamp = {delta.COMMIT_METADATA_CONF: delta.commit_metadata(run.run_id)}
+    with delta.session_conf(spark, stamp):  # every commit carries the run id
+        try:
+            if not is_local(warehouse):
+                inputs = load_inputs(spark_reader(spark, warehouse), years)
+                report = build_report(inputs, groups, top)
+            run.years = inputs.years
+            started = time.perf_counter()
+            for name, frame in report.tables.items():
+                delta.write_table(_to_spark(spark, frame), warehouse, name, run.run_id)
+                run.row_counts[name] = len(frame)
+            run.stage_seconds["tables"] = round(time.perf_counter() - started, 3)
+            written = save_figures(report.figures, out_dir)
+            meta = {
+                "Dataset": f"{inputs.dataset.get('dataset')} ({inputs.dataset.get('source')})",
+                "Values": str(inputs.dataset.get("value_measure")),
+                "Years": f"{report.year_from}-{report.year_to}",
+                "Warehouse": warehouse,
+                "Run id": run.run_id,
+            }
+            html_path = write_html(out_dir / HTML_NAME, regional_page(report, inputs.dataset, meta))
+            run.row_counts["figures"] = len(written)
+        except BaseException as exc:
+            run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        run.write(spark, warehouse, "succeeded")
     print(f"Regional report: {len(written)} figures and {html_path}")
     for note in report.notes:
         print(f"Note: {note}")
