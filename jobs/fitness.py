@@ -4,7 +4,8 @@
     ./spark-submit.sh jobs/fitness.py --source /data/BACI_HS92_V202401.zip --years 1995-2010
     ./spark-submit.sh jobs/fitness.py --no-ingest --set products.level=hs6
     ./spark-submit.sh jobs/fitness.py --full-refresh       # re-read and recompute everything
-    ./spark-submit.sh jobs/fitness.py --source uk-regions --warehouse warehouse-regions
+    ./spark-submit.sh jobs/fitness.py --source uk-regions --warehouse warehouse-regions \\
+        --report report_regions                         # SYNTHETIC regions, with the report
     ./spark-submit.sh jobs/fitness.py --source employment.csv --warehouse wh  # place x activity
 
 Runs the ingest first (unless --no-ingest), then every indicator, and prints the top 10
@@ -15,6 +16,8 @@ are recomputed; --full-refresh re-ingests and recomputes every year.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from lib import progress
 from lib.cli import common_parser, config_from_args
@@ -66,10 +69,16 @@ def main() -> None:
         help="re-ingest every yearly file and recompute every year (default: only what changed)",
     )
     parser.add_argument("--top", type=int, default=10, help="rows in the printed top tables")
+    parser.add_argument(
+        "--report",
+        metavar="DIR",
+        help="place x activity tables: also write the regional report into DIR "
+        "(as jobs/report.py --warehouse ... --out DIR)",
+    )
     args = parser.parse_args()
     config = config_from_args(args)  # config errors stop here, before Spark starts
     if config.input.source and is_place_activity_source(config.input.source):
-        place_activity_main(config, args.top)
+        place_activity_main(config, args.top, args.report)
         return
     try:
         release = None if args.no_ingest else locate_release(config)
@@ -133,7 +142,7 @@ def data_banner(source: DataSource) -> str:
     )
 
 
-def place_activity_main(config: Config, top: int) -> None:
+def place_activity_main(config: Config, top: int, report_dir: str | None = None) -> None:
     """The same stages on a place x activity table (README, "Regional data")."""
     path, descriptor = resolve(config)
     try:  # file-level faults stop here, before Spark starts
@@ -160,6 +169,10 @@ def place_activity_main(config: Config, top: int) -> None:
     print(f"\nRun {run.run_id} wrote its tables under {absolute(warehouse)}:")
     print("  country_year, product_year, country_product_year, product_proximity,")
     print("  fitness_convergence, " + ", ".join(PLACE_ACTIVITY_TABLES) + ", run_log")
+    if report_dir:
+        from lib.report.regional_runner import run_regional_report
+
+        run_regional_report(config, Path(report_dir), spark=spark)
     spark.stop()
 
 

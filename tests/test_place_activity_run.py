@@ -79,7 +79,9 @@ def uk_run(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("uk_regions")
     warehouse = str(root / "warehouse")
     run_fitness_job(
-        spark, "--source", "uk-regions", "--warehouse", warehouse, "--years", "2020-2022"
+        spark,
+        *("--source", "uk-regions", "--warehouse", warehouse, "--years", "2020-2022"),
+        *("--report", str(root / "report")),  # the documented one-command run
     )
     return warehouse, root
 
@@ -135,8 +137,7 @@ def _pairs(rows: pd.DataFrame) -> set[tuple[str, str]]:
 
 def test_uk_regions_report(spark, uk_run):
     warehouse, root = uk_run
-    out = root / "report"
-    run_job(["--warehouse", warehouse, "--out", str(out)])
+    out = root / "report"  # written by jobs/fitness.py --report
     page = (out / "report.html").read_text()
     assert "SYNTHETIC" in page and "Location quotients by region for manufacturing" in page
     pngs = sorted(p.name for p in out.glob("*.png"))
@@ -147,6 +148,15 @@ def test_uk_regions_report(spark, uk_run):
     assert latest.idxmin() == "London"
     adjacent = _read(warehouse, "regional_adjacent_activities")
     assert (adjacent.lq < 1).all() and adjacent.groupby("place")["rank"].max().max() == 5
+
+    # jobs/report.py recognises the warehouse and draws the regional report too
+    again = root / "report_job"
+    run_job(["--warehouse", warehouse, "--out", str(again), "--top", "3", "--group", "J"])
+    assert "Location quotients by region for J" in (again / "report.html").read_text()
+    adjacent = _read(warehouse, "regional_adjacent_activities")
+    assert adjacent.groupby("place")["rank"].max().max() == 3
+    lq = _read(warehouse, "regional_group_lq")
+    assert lq[lq.year == 2022].set_index("place_name")["lq"].idxmax() == "London"
 
 
 def test_quarantine_and_warehouse_guard(spark, tmp_path):
