@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pyarrow as pa
 from pyspark.sql import SparkSession
 
 from lib.config import Config, parse_years
 from lib.io import delta
-from lib.matrices import frame_to_spark
 from lib.report.frames import deltalake_reader, is_local, spark_reader
 from lib.report.html import page_html, write_html
 from lib.report.regional import (
@@ -23,7 +23,6 @@ from lib.report.render import save_figures
 from lib.report.runner import HTML_NAME
 from lib.run_log import RunRecord
 from lib.session import build_session
-from lib.tables import spark_type
 
 
 def is_place_activity_warehouse(warehouse: str) -> bool:
@@ -113,18 +112,5 @@ def run_regional_report(
 
 
 def _to_spark(spark: SparkSession, frame):
-    """A report frame (small) as a Spark DataFrame with types from its pandas dtypes."""
-    from pyspark.sql import types as T
-
-    fields = []
-    for name, dtype in frame.dtypes.items():
-        if dtype.kind in "iu" or str(dtype) in ("Int32", "Int64"):
-            kind = "bigint" if dtype.itemsize > 4 else "int"
-        elif dtype.kind == "f":
-            kind = "double"
-        elif dtype.kind == "b":
-            kind = "boolean"
-        else:
-            kind = "string"
-        fields.append(T.StructField(name, spark_type(kind), True))
-    return frame_to_spark(spark, frame, T.StructType(fields))
+    """A report frame (small) as a Spark DataFrame, through Arrow (NaN -> NULL)."""
+    return spark.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
