@@ -43,7 +43,7 @@ def test_r_package_fitness_through_the_generic_input(spark, tmp_path):
         spark,
         *("--source", str(source), "--warehouse", warehouse),
         *("--set", "fitness.max_iterations=19", "--set", "fitness.tolerance=0"),
-        *("--set", "fitness.execution=per_year", "--set", "product_space.enabled=false"),
+        *("--set", "product_space.enabled=false"),
         *("--set", 'input.place_kind="country"', "--set", 'input.activity_classification="SITC2"'),
     )
     dataset = _read(warehouse, "place_activity_dataset").iloc[0]
