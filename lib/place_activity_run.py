@@ -28,16 +28,9 @@ from lib.indicators import YearSettings, year_presence
 from lib.io import catalog, delta
 from lib.io.place_activity import PlaceActivityTable, source_format
 from lib.regional import place_structure_rows, specialisation_changes
-from lib.tables import spark_schema
+from lib.tables import PLACE_ACTIVITY_TABLES, spark_schema
 
-DATASET = "place_activity_dataset"
-PLACES = "places"
-ACTIVITIES = "activities"
-QUARANTINE = "place_activity_quarantine"
-STRUCTURE = "place_structure_year"
-CONCENTRATION = "activity_concentration_year"
-CHANGES = "specialisation_changes"
-PLACE_ACTIVITY_TABLES = (DATASET, PLACES, ACTIVITIES, QUARANTINE, STRUCTURE, CONCENTRATION, CHANGES)
+DATASET, PLACES, ACTIVITIES, QUARANTINE, STRUCTURE, CONCENTRATION, CHANGES = PLACE_ACTIVITY_TABLES
 
 # --source uk-regions: the embedded SYNTHETIC regional dataset (lib.synthetic_regions).
 UK_REGIONS = "uk-regions"

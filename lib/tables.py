@@ -526,6 +526,20 @@ TABLES: dict[str, Table] = {
 }
 
 
+# Tables only a run on a place x activity table writes (lib.place_activity_run); a BACI run
+# writes the others.
+PLACE_ACTIVITY_TABLES = (
+    "place_activity_dataset",
+    "places",
+    "activities",
+    "place_activity_quarantine",
+    "place_structure_year",
+    "activity_concentration_year",
+    "specialisation_changes",
+)
+BACI_RUN_TABLES = tuple(name for name in TABLES if name not in PLACE_ACTIVITY_TABLES)
+
+
 def conform(df: DataFrame, name: str) -> DataFrame:
     """Select the table's columns in order, cast to their types, attach their comments."""
     table = TABLES[name]

@@ -206,10 +206,10 @@ def assert_same_warehouse(spark, warehouse: str, reference: str, what: str) -> N
     """The same tables, each with the same rows (floats to 1e-9; run ids ignored; the run
     log's single row compared by ``assert_same_run_log``)."""
     from lib.io.catalog import list_tables
-    from lib.tables import TABLES
+    from lib.tables import BACI_RUN_TABLES
 
     names = list_tables(spark, reference)
-    assert set(TABLES) <= set(names)
+    assert set(BACI_RUN_TABLES) <= set(names)
     assert list_tables(spark, warehouse) == names
     for name in names:
         ours = read_deltalake(delta.table_path(warehouse, name))

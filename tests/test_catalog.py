@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from lib.config import OutputConfig
 from lib.io import delta
 from lib.io.catalog import CatalogError, list_tables, quote_database, register_tables
-from lib.tables import TABLES
+from lib.tables import BACI_RUN_TABLES, TABLES
 from tests.shared_run import CATALOG_DATABASE, shared_tiny_run
 
 
@@ -117,8 +117,8 @@ def test_the_pipeline_registers_every_table(spark, tmp_path_factory):
     tiny = shared_tiny_run(spark, tmp_path_factory)
     names = {t.name for t in spark.catalog.listTables(CATALOG_DATABASE)}
     assert names == set(list_tables(spark, tiny.warehouse))
-    assert set(TABLES) <= names
-    for name in TABLES:
+    assert set(BACI_RUN_TABLES) <= names
+    for name in BACI_RUN_TABLES:
         by_name = spark.table(f"{CATALOG_DATABASE}.{name}").count()
         assert by_name == delta.read_table(spark, tiny.warehouse, name).count(), name
     run_ids = spark.table(f"{CATALOG_DATABASE}.{delta.RUN_LOG}").select("run_id").collect()

@@ -23,7 +23,7 @@ from lib.maintenance import (
     retention_properties,
     vacuum_table,
 )
-from lib.tables import TABLES
+from lib.tables import BACI_RUN_TABLES
 from lib.workflow import INDICATOR_TABLES
 from tests.shared_run import (
     assert_same_table,
@@ -111,7 +111,9 @@ def rerun(spark, tmp_path_factory):
     tiny = shared_tiny_run(spark, tmp_path_factory)
     warehouse = str(tmp_path_factory.mktemp("maintenance") / "warehouse")
     shutil.copytree(tiny.warehouse, warehouse)
-    before = {name: DeltaTable(delta.table_path(warehouse, name)).version() for name in TABLES}
+    before = {
+        name: DeltaTable(delta.table_path(warehouse, name)).version() for name in BACI_RUN_TABLES
+    }
     run_fitness_job(
         spark,
         *("--no-ingest", "--warehouse", warehouse),
@@ -137,7 +139,7 @@ def test_time_travel_to_the_previous_run_after_a_rerun_and_vacuum(spark, rerun):
     assert {s.name for s in states} == set(list_tables(spark, warehouse))
     assert all(s.retention == retention_properties(output) for s in states)
     assert all(s.vacuumed_files in (0, None) for s in states)  # everything is within retention
-    for name in TABLES:
+    for name in BACI_RUN_TABLES:
         as_before = DeltaTable(delta.table_path(warehouse, name), version=before[name])
         original = read_deltalake(delta.table_path(tiny.warehouse, name))
         assert_same_table(as_before.to_pyarrow_table(), original, f"{name}@v{before[name]}")

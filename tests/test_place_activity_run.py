@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from deltalake import DeltaTable
 
+from lib.place_activity_run import PLACE_ACTIVITY_TABLES
 from lib.regional import hoover_index, krugman_index, location_quotient, locational_gini
+from lib.tables import TABLES
 from tests.report.job import run_job
-from tests.shared_run import run_fitness_job
+from tests.shared_run import assert_same_table, read_deltalake, read_spark, run_fitness_job
 
 R_DATA = Path(__file__).resolve().parent / "data" / "economiccomplexity_r"
 
@@ -133,6 +135,18 @@ def _specialised(X: pd.DataFrame) -> set[tuple[str, str]]:
 
 def _pairs(rows: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(rows.place, rows["product"], strict=True))
+
+
+@pytest.mark.parametrize("name", PLACE_ACTIVITY_TABLES)
+def test_tables_read_the_same_without_spark(spark, uk_run, name):
+    """The place x activity tables as delta-rs reads them (reader version 1, no deletion
+    vectors), with the data dictionary's comments."""
+    path = f"{uk_run[0]}/{name}"
+    assert_same_table(read_deltalake(path), read_spark(spark, path), f"deltalake {name}")
+    table = DeltaTable(path)
+    assert table.protocol().min_reader_version == 1 and not table.protocol().reader_features
+    comments = {f.name: f.metadata.get("comment") for f in table.schema().fields}
+    assert comments == {c.name: c.comment for c in TABLES[name].columns}
 
 
 def test_uk_regions_report(spark, uk_run):
