@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from lib.regional import location_quotient
-from lib.report.figures import MAIN_COLOUR, PALETTE
+from lib.report.figures import MAIN_COLOUR, PALETTE, add_footer
 from lib.report.render import ReportFigure
 
 Reader = Callable[[str, list], pd.DataFrame]
@@ -40,7 +40,7 @@ REGIONAL_TABLES = (GROUP_LQ, SPECIALISATIONS, COMPLEXITY, ADJACENT)
 
 # Default activity group per classification family: (parent_activity codes, label).
 DEFAULT_GROUPS = {"SIC": (["C"], "manufacturing"), "NACE": (["C"], "manufacturing")}
-SYNTHETIC_LABEL = "SYNTHETIC DATA - not official statistics"
+SYNTHETIC_LABEL = "SYNTHETIC data: illustrative, not official statistics"
 
 
 class RegionalReportError(ValueError):
@@ -229,10 +229,10 @@ def complexity_ranks(inputs: RegionalInputs) -> pd.DataFrame:
 
 
 def _mark(fig: Figure, synthetic: bool) -> Figure:
-    """Every figure of synthetic data says so, in the figure itself (PNGs travel alone)."""
+    """Every figure of synthetic data says so at its foot (PNGs travel alone): the country
+    report's footer (``lib.report.figures.add_footer``)."""
     if synthetic:
-        fig.text(0.005, 0.995, SYNTHETIC_LABEL, ha="left", va="top", color="#b2182b",
-                 fontsize=9, fontweight="bold")  # fmt: skip
+        add_footer(fig, SYNTHETIC_LABEL)
     return fig
 
 
@@ -270,7 +270,8 @@ def _place_panels(rows: pd.DataFrame, value: str, title: str, xlabel: str) -> Fi
         ax.tick_params(axis="x", labelsize=7)
     for ax in axes[len(places) :]:
         ax.set_visible(False)
-    fig.supxlabel(xlabel)
+    for ax in axes[max(0, len(places) - ncols) : len(places)]:  # the bottom panels
+        ax.set_xlabel(xlabel, fontsize=8)
     fig.suptitle(title)
     return fig
 

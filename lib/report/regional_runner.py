@@ -3,6 +3,7 @@ figures and one self-contained HTML page, and log the run."""
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from pyspark.sql import SparkSession
 from lib.config import Config, parse_years
 from lib.io import delta
 from lib.report.frames import deltalake_reader, is_local, spark_reader
-from lib.report.html import page_html, write_html
+from lib.report.html import page_html, synthetic_banner, write_html
 from lib.report.regional import (
+    SYNTHETIC_LABEL,
     RegionalReport,
     RegionalReportError,
     build_report,
@@ -53,7 +55,12 @@ def regional_page(report: RegionalReport, dataset: dict, meta: dict[str, str]) -
         "regional_adjacent_activities": f"Closest opportunities, {report.year_to}",
     }
     tables = [(captions[name], frame) for name, frame in report.tables.items()]
-    return page_html(title, meta, intro, report.notes, report.figures, tables)
+    banner = []
+    if dataset.get("synthetic"):
+        banner = synthetic_banner(
+            f"{html.escape(SYNTHETIC_LABEL)}. {html.escape(str(dataset.get('note') or ''))}"
+        )
+    return page_html(title, meta, intro, report.notes, report.figures, tables, banner)
 
 
 def run_regional_report(
