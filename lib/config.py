@@ -165,7 +165,7 @@ class FitnessConfig:
     # tacchella (Tacchella et al. 2012), nhefc (non-homogeneous map, Servedio et al. 2018) or
     # genepy (Sciarra et al. 2020): what the fitness / complexity columns hold.
     method: Literal["tacchella", "nhefc", "genepy"] = "tacchella"
-    # delta of the non-homogeneous map (nhefc, and genepy's non-linear degrees); > 0.
+    # delta of the non-homogeneous map (nhefc only); > 0.
     nhefc_delta: float = 1e-3
     max_iterations: int = 200  # N updates starting from F = Q = 1
     tolerance: float = 1e-12  # stop when max |change| of F and Q falls below; 0 = run all N

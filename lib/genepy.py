@@ -1,28 +1,39 @@
-"""GENEPY, the GENeralised Economic comPlexitY index (Sciarra, Chiarotti, Ridolfi, Laio 2020,
-"Reconciling contrasting views on economic complexity", Nature Communications 11, 3352;
-``fitness.method = "genepy"``).
+"""GENEPY, the GENEralised Economic comPlexitY index (Sciarra, Chiarotti, Ridolfi, Laio 2020,
+"Reconciling contrasting views on economic complexity", Nature Communications 11, 3352,
+doi:10.1038/s41467-020-16992-1; ``fitness.method = "genepy"``).
 
-The index reads a country's complexity off the first two eigenvectors of a country-country
-proximity built from M weighted by non-linear (Fitness-Complexity-like) degrees:
+The definition, on the binary country-product matrix M (M_cp = 1 if RCA_cp >= 1, else 0):
 
-    k_c = sum_p M_cp / k_p,   k_p = sum_c M_cp / k_c     (the non-linear degrees)
-    W_cp = M_cp / (k_c k_p)
-    N_cc' = sum_p W_cp W_c'p  for c != c',  N_cc = 0
-    lambda_1 >= lambda_2 the two largest eigenvalues of N, E_1, E_2 their unit eigenvectors
-    GENEPY_c = (sum_{i=1,2} lambda_i E_ci^2)^2 + 2 sum_{i=1,2} lambda_i^2 E_ci^2
+    k_c   = sum_p M_cp                  the diversification of country c (its degree)
+    k'_p  = sum_c M_cp / k_c            the ubiquity of p, each exporter weighted 1 / k_c
+    W_cp  = M_cp / (k_c k'_p)
+    N_cc' = sum_p W_cp W_c'p  (c != c'),  N_cc = 0          i.e. N = W W^T, zero diagonal
+    X_1, X_2: the unit eigenvectors of N whose eigenvalues lambda_1, lambda_2 are the two
+          largest in absolute value
+    GENEPY_c = (sum_{i=1,2} lambda_i X_ci^2)^2 + 2 sum_{i=1,2} lambda_i^2 X_ci^2
 
-The first eigenvector carries what Fitness carries (diversification weighted by the products'
-exclusivity), the second what ECI carries (which kind of products); GENEPY combines both, so
-it correlates with both. The product index is the same construction on the product side
-(N_pp' = sum_c W_cp W_cp', diagonal 0).
+The product index is the same formula on G = W^T W (zero diagonal), with the *same* W: its
+eigenpairs (Y_1, Y_2) give GENEPY_p. k_c and k'_p are closed-form (no iteration); k'_p is what
+the first step of the Fitness-Complexity map gives when the fitness is the diversification, so W
+carries Fitness' weighting (a product counts less the more low-diversity exporters it has), and
+the two eigenvectors carry what Fitness (X_1) and ECI (X_2) carry.
 
-The non-linear degrees are the fixed point of the homogeneous equations above, which has no
-positive solution in general (the same defect as Tacchella's map); we take the fixed point of
-the non-homogeneous map of Servedio et al. 2018 (``lib.nhefc``, delta = ``fitness.nhefc_delta``):
-k_c = F_c and k_p = P_p - 1 = sum_c M_cp / F_c, which satisfies both equations up to the
-O(delta^2) and O(1) regularising terms. A constant factor on k_c or k_p scales N, the
-eigenvalues and GENEPY by a constant: ranks do not change. Reported as ``fitness`` /
-``complexity``, each divided by its mean.
+Checked against the first author's reference implementation (the MATLAB function
+``genepy_index`` by C. Sciarra, v1.0, June 2020, whose README says it computes the index defined
+in the paper): the same k_c, k'_p, W, N, G and formula. Details the formula leaves open are
+settled as there:
+
+- eigenvalues ranked by absolute value: N has zero trace, so it has negative eigenvalues, and the
+  second in magnitude can be one of them. The Perron root (the largest, positive) always ranks
+  first. An exact tie in magnitude between a positive and a negative eigenvalue is resolved
+  positive first (the authors' code leaves it to MATLAB's sort); the formula is symmetric in
+  i = 1, 2, so only which two eigenpairs are taken matters, never their order.
+- eigenvector signs do not matter (only X^2 enters); eigenvectors are unit length.
+- countries / products with no M_cp = 1 are left out (their k is 0) and get NaN.
+
+The paper reports GENEPY unscaled; the ``fitness`` / ``complexity`` columns hold it divided by its
+mean (as for the other fitness methods): a positive constant per year, so ranks and ratios are the
+paper's.
 """
 
 from __future__ import annotations
@@ -31,36 +42,49 @@ import numpy as np
 
 from lib.fitness import FitnessResult
 from lib.matrices import active_submatrix, expand
-from lib.nhefc import nhefc_fixed_point
+
+
+def genepy_weights(M: np.ndarray) -> np.ndarray:
+    """W_cp = M_cp / (k_c k'_p) of a 0/1 matrix with no empty row or column."""
+    k_c = M.sum(axis=1)
+    k_p = M.T @ (1.0 / k_c)
+    return M / k_c[:, None] / k_p[None, :]
 
 
 def genepy_from_weights(W: np.ndarray) -> np.ndarray:
-    """GENEPY of the rows of W: from the two leading eigenpairs of W W^T with zero diagonal."""
+    """Unscaled GENEPY of the rows of W, from the two eigenpairs of W W^T (zero diagonal) whose
+    eigenvalues are largest in absolute value (exact ties: the positive one first)."""
     N = W @ W.T
     np.fill_diagonal(N, 0.0)
     if N.shape[0] < 2:
         return np.full(N.shape[0], np.nan)
-    eigenvalues, vectors = np.linalg.eigh(N)  # ascending; N is symmetric
-    lam = eigenvalues[::-1][:2]
-    E2 = vectors[:, ::-1][:, :2] ** 2
-    return (E2 @ lam) ** 2 + 2.0 * (E2 @ lam**2)
+    eigenvalues, vectors = np.linalg.eigh(N)  # N is symmetric: real, orthonormal
+    order = np.lexsort((-eigenvalues, -np.abs(eigenvalues)))[:2]
+    lam, X2 = eigenvalues[order], vectors[:, order] ** 2
+    return (X2 @ lam) ** 2 + 2.0 * (X2 @ lam**2)
 
 
-def genepy_matrix(
-    M: np.ndarray, delta: float, max_iterations: int, tolerance: float
-) -> FitnessResult:
-    """Country and product GENEPY (each mean 1) of a 0/1 matrix; NaN where inactive. The
-    iterations and final change are those of the non-linear degrees' fixed point."""
+def _active_genepy(M: np.ndarray):
     ac, ap, sub = active_submatrix(M)
     if not sub.size:
-        return FitnessResult(np.full(ac.size, np.nan), np.full(ap.size, np.nan), 0, np.nan)
-    fp = nhefc_fixed_point(sub, delta, max_iterations, tolerance)
-    k_c, k_p = fp.F, sub.T @ (1.0 / fp.F)
-    W = sub / k_c[:, None] / k_p[None, :]
-    country, product = genepy_from_weights(W), genepy_from_weights(W.T)
+        return ac, ap, np.empty(0), np.empty(0)
+    W = genepy_weights(sub)
+    return ac, ap, genepy_from_weights(W), genepy_from_weights(W.T)
+
+
+def genepy_index(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unscaled country and product GENEPY of a 0/1 matrix (non-zero entries count as 1); NaN
+    for countries / products with no M_cp = 1."""
+    ac, ap, country, product = _active_genepy(M)
+    return expand(country, ac), expand(product, ap)
+
+
+def genepy_matrix(M: np.ndarray) -> FitnessResult:
+    """Country and product GENEPY of a 0/1 matrix, each divided by its mean over the active
+    entries; NaN where inactive. Closed form: 0 iterations, final change NaN."""
+    ac, ap, country, product = _active_genepy(M)
+    if not country.size:
+        return FitnessResult(expand(country, ac), expand(product, ap), 0, np.nan)
     return FitnessResult(
-        expand(country / np.mean(country), ac),
-        expand(product / np.mean(product), ap),
-        fp.iterations,
-        fp.final_change,
+        expand(country / np.mean(country), ac), expand(product / np.mean(product), ap), 0, np.nan
     )

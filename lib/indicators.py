@@ -297,7 +297,7 @@ def country_fitness(M: np.ndarray, settings: YearSettings) -> FitnessResult:
     if method == "nhefc":
         return nhefc_matrix(M, settings.nhefc_delta, n, tol)
     if method == "genepy":
-        return genepy_matrix(M, settings.nhefc_delta, n, tol)
+        return genepy_matrix(M)
     raise ValueError(f"fitness method must be one of {', '.join(FITNESS_METHODS)}: {method!r}")
 
 

@@ -304,7 +304,7 @@ TABLES: dict[str, Table] = {
                 _c(
                     "method",
                     "string",
-                    "fitness.method: tacchella, nhefc or genepy (iterations: of its fixed point)",
+                    "fitness.method: tacchella, nhefc or genepy (genepy: closed form, 0 iterations)",
                 ),
             ),
             {"year_range": YEAR_RANGE},
