@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOOR_JOB = '''
+FLOOR_JOB = """
 import sys
 from lib.session import build_session
 spark = build_session("floor")
 spark.range(10).write.format("delta").mode("overwrite").save(sys.argv[1])
 spark.stop()
-'''
+"""
 
 
 def _spark_jobs(event_dir: Path) -> int:
@@ -65,7 +65,9 @@ def _delta_commits(warehouse: Path, since: dict[str, int]) -> dict[str, int]:
 
 
 def _commit_counts(warehouse: Path) -> dict[str, int]:
-    return {log.parent.name: len(list(log.glob("*.json"))) for log in warehouse.glob("*/_delta_log")}
+    return {
+        log.parent.name: len(list(log.glob("*.json"))) for log in warehouse.glob("*/_delta_log")
+    }
 
 
 def timed(name: str, args: list[str], work: Path, warehouse: Path | None) -> dict:
@@ -137,15 +139,21 @@ def main() -> None:
     for name, samples in results.items():
         summary[name] = {**samples[-1], "seconds": statistics.median(s["seconds"] for s in samples)}
     floor = summary["floor"]["seconds"]
-    print(f"Small runs, median of {args.repeat}; load average {[round(x, 2) for x in load]} at start")
-    print(f"{'run':<22} {'seconds':>8} {'above floor':>12} {'Spark jobs':>11} {'Delta commits':>14}")
+    print(
+        f"Small runs, median of {args.repeat}; load average {[round(x, 2) for x in load]} at start"
+    )
+    print(
+        f"{'run':<22} {'seconds':>8} {'above floor':>12} {'Spark jobs':>11} {'Delta commits':>14}"
+    )
     for name, row in summary.items():
         print(
             f"{name:<22} {row['seconds']:>8.1f} {row['seconds'] - floor:>12.1f} "
             f"{row['spark_jobs']:>11} {row['delta_commits']:>14}"
         )
     excess = summary["fitness_full_refresh"]["seconds"] - floor
-    print(f"default job above the floor: {excess:.1f} s (target <= 20 s): {'met' if excess <= 20 else 'NOT met'}")
+    print(
+        f"default job above the floor: {excess:.1f} s (target <= 20 s): {'met' if excess <= 20 else 'NOT met'}"
+    )
     print(json.dumps({k: v["commits_by_table"] for k, v in summary.items()}, indent=1))
     if args.keep:
         print(f"work folder: {work}")
