@@ -42,7 +42,6 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from lib import progress
@@ -63,7 +62,7 @@ from lib.io.baci import (
 )
 from lib.io.delta import session_conf
 from lib.io.delta_arrow import DataFileWriter, use_arrow_writer
-from lib.tables import TABLES, spark_schema
+from lib.tables import TABLES
 
 FLOW_COLUMNS = ACCEPTED_SCHEMA.names
 REJECTED_SPARK_SCHEMA = from_arrow_schema(REJECTED_SCHEMA)
@@ -241,8 +240,8 @@ def ingested_fingerprints(spark: SparkSession, warehouse: str) -> dict[int, str]
         and delta.table_exists(spark, warehouse, delta.FLOWS)
     ):
         return {}
-    rows = delta.read_table(spark, warehouse, INGEST_FILES).select("year", "fingerprint")
-    return {r["year"]: r["fingerprint"] for r in rows.collect()}  # one row per year
+    rows = delta.read_arrow(spark, warehouse, INGEST_FILES, ["year", "fingerprint"])
+    return {r["year"]: r["fingerprint"] for r in rows.to_pylist()}  # one row per year
 
 
 def ingest_release(
@@ -275,15 +274,17 @@ def ingest_release(
     products = read_product_codes(release.product_file)
     check_flow_headers(release)
     meta = {"baci_release": release.release, "hs_revision": release.hs_revision}
-    stamp = _release_columns(release)
+    stamp = {"hs_revision": release.hs_revision, "release": release.release}
     # A year left unchanged had these very code lists (they are part of every fingerprint).
     if not report.unchanged_years:
-        countries_df = spark.createDataFrame(countries).select(
-            "*", F.lit(release.release).alias("release")
-        )
-        products_df = spark.createDataFrame(products).select("*", *stamp)
-        delta.write_table(countries_df, warehouse, delta.COUNTRIES, run_id, metadata=meta)
-        delta.write_table(products_df, warehouse, delta.PRODUCTS, run_id, metadata=meta)
+        for name, codes in ((delta.COUNTRIES, countries), (delta.PRODUCTS, products)):
+            rows = pa.Table.from_pandas(codes, preserve_index=False)
+            for column, value in stamp.items():
+                if column in TABLES[name].column_names:
+                    rows = rows.append_column(column, pa.repeat(pa.scalar(value), rows.num_rows))
+            delta.write_arrow_rows(
+                spark, rows, warehouse, name, run_id, writer=writer, metadata=meta
+            )
 
     batch_size = files_per_batch or FILES_PER_BATCH
     arrow_writer = use_arrow_writer(writer, warehouse)
@@ -296,25 +297,15 @@ def ingest_release(
         counts = {s["file_index"]: json.loads(s["counts"]) for s in summaries}
         if sorted(counts) != list(range(len(batch))):
             raise RuntimeError(f"line counts missing for some of the files of {years}")
-        delta.write_table(
-            _quarantine_rows(spark, batch, summaries, reading).select(
-                *REJECTED_SCHEMA.names,
-                F.lit(release.release).alias("release"),
-                F.lit(run_id).alias("run_id"),
-            ),
-            warehouse,
-            delta.QUARANTINE,
-            run_id,
-            replace_where=delta.year_predicate(years, "source_year"),
-            metadata=meta,
-        )
+        _write_quarantine(spark, batch, summaries, reading, warehouse, writer, run_id, meta)
         for i, flow in enumerate(batch):
             _count(report, flow.year, counts[i])
-        _record_fingerprints(spark, warehouse, run_id, release, batch, keys, report)
+        _record_fingerprints(spark, warehouse, run_id, release, batch, keys, report, writer)
         rows = sum(counts[i]["read"] for i in range(len(batch)))
         progress.advance(len(batch), detail=f"{_years_text(years)}: {rows:,} rows read")
 
-    if optimize:
+    # The arrow writer already writes one file a year: nothing to compact.
+    if optimize and not arrow_writer:
         progress.update("compacting the flows (OPTIMIZE)")
         ingested = [f.year for f in flows]
         spark.sql(
@@ -413,23 +404,53 @@ def write_flows_with_spark(
     return [row.asDict() for row in observation.get["files"]]
 
 
-def _quarantine_rows(
-    spark: SparkSession, batch: list[FlowFile], summaries: list[dict], reading: FileReading
-) -> DataFrame:
-    """The batch's rejected lines (REJECTED_SCHEMA): those the tasks returned, and those of
-    files with too many to return, read again (see the module's docstring)."""
+def _write_quarantine(
+    spark: SparkSession,
+    batch: list[FlowFile],
+    summaries: list[dict],
+    reading: FileReading,
+    warehouse: str,
+    writer: str,
+    run_id: str,
+    meta: dict[str, str],
+) -> None:
+    """Replace the batch's years of the quarantine with their rejected lines: those the tasks
+    returned (on the driver), and those of files with too many to return, read again by
+    Spark (see the module's docstring)."""
     tables = [
         pa.ipc.open_stream(s["rejects"]).read_all() for s in summaries if s["rejects"] is not None
     ]
-    rows = (
-        spark.createDataFrame(pa.concat_tables(tables), REJECTED_SPARK_SCHEMA)
-        if tables
-        else _no_rows(spark, REJECTED_SPARK_SCHEMA)
-    )
+    returned = pa.concat_tables(tables) if tables else REJECTED_SCHEMA.empty_table()
+    stamp = {"release": meta["baci_release"], "run_id": run_id}
+    replace = delta.year_predicate([f.year for f in batch], "source_year")
     overflow = [batch[s["file_index"]] for s in summaries if s["overflow"]]
-    if overflow:
-        rows = rows.unionByName(_rejected_lines(spark, overflow, reading))
-    return rows
+    if not overflow:
+        for column, value in stamp.items():
+            returned = returned.append_column(
+                column, pa.repeat(pa.scalar(value), returned.num_rows)
+            )
+        delta.write_arrow_rows(
+            spark,
+            returned,
+            warehouse,
+            delta.QUARANTINE,
+            run_id,
+            writer=writer,
+            replace_where=replace,
+            metadata=meta,
+        )
+        return
+    rows = spark.createDataFrame(returned, REJECTED_SPARK_SCHEMA).unionByName(
+        _rejected_lines(spark, overflow, reading)
+    )
+    delta.write_table(
+        rows.select("*", *[F.lit(v).alias(k) for k, v in stamp.items()]),
+        warehouse,
+        delta.QUARANTINE,
+        run_id,
+        replace_where=replace,
+        metadata=meta,
+    )
 
 
 def _rejected_lines(spark: SparkSession, flows: list[FlowFile], reading: FileReading) -> DataFrame:
@@ -450,13 +471,6 @@ def _release_columns(release: BaciRelease) -> list:
         F.lit(release.hs_revision).alias("hs_revision"),
         F.lit(release.release).alias("release"),
     ]
-
-
-def _no_rows(spark: SparkSession, schema: T.StructType) -> DataFrame:
-    """An empty DataFrame planned in the JVM alone (no Python task to start)."""
-    return spark.range(0).select(
-        *[F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields]
-    )
 
 
 def _years_text(years: list[int]) -> str:
@@ -485,24 +499,26 @@ def _record_fingerprints(
     batch: list[FlowFile],
     keys: dict[int, str],
     report: IngestReport,
+    writer: str,
 ) -> None:
     """Replace the batch's years in ``baci_ingest_files``, after their flows are committed."""
-    rows = [
-        (
-            f.year,
-            f.source.name,
-            keys[f.year],
-            release.release,
-            report.rows_read[f.year],
-            report.rows_accepted[f.year],
-            run_id,
-        )
-        for f in batch
-    ]
-    delta.write_table(
-        spark.createDataFrame(rows, spark_schema(INGEST_FILES)),
+    rows = pa.table(
+        {
+            "year": [f.year for f in batch],
+            "source_file": [f.source.name for f in batch],
+            "fingerprint": [keys[f.year] for f in batch],
+            "release": [release.release] * len(batch),
+            "rows_read": [report.rows_read[f.year] for f in batch],
+            "rows_accepted": [report.rows_accepted[f.year] for f in batch],
+            "run_id": [run_id] * len(batch),
+        }
+    )
+    delta.write_arrow_rows(
+        spark,
+        rows,
         warehouse,
         INGEST_FILES,
         run_id,
+        writer=writer,
         replace_where=delta.year_predicate([f.year for f in batch]),
     )

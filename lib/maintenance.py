@@ -68,7 +68,7 @@ def apply_retention(spark: SparkSession, warehouse: str, output: OutputConfig) -
     wanted = retention_properties(output)
     for name in list_tables(spark, warehouse):
         path = delta.table_path(warehouse, name)
-        current = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["properties"] or {}
+        current = delta.table_properties(spark, path)
         stale = {k: v for k, v in wanted.items() if current.get(k) != v}
         if stale:
             spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({properties_sql(stale)})")

@@ -126,9 +126,11 @@ def compute_indicators(
 ) -> IndicatorTables:
     """Run the yearly tasks of ``years`` (see the module docstring) and return their output."""
     warehouse = config.output.warehouse
-    countries = delta.read_table(spark, warehouse, delta.COUNTRIES)
-    products = delta.read_table(spark, warehouse, delta.PRODUCTS)
-    settings = YearSettings.from_config(config, load_country_attributes(config, countries))
+    names = delta.read_arrow(
+        spark, warehouse, delta.COUNTRIES, ["country_code", "iso3", "country_name"]
+    ).to_pandas()
+    products = delta.read_arrow(spark, warehouse, delta.PRODUCTS, ["product", "description"])
+    settings = YearSettings.from_config(config, load_country_attributes(config, names))
     # With smoothing a year's task needs the exports of its window (lib.smoothing).
     read_years = source_years(years, config.rca.smoothing_years)
     flow_files = None
@@ -139,8 +141,7 @@ def compute_indicators(
         small, written, large, cached = _arrow_tasks(spark, config, settings, flow_files, years)
     else:
         small, written, large, cached = _spark_tasks(spark, config, settings, years)
-    names = countries.select("country_code", "iso3", "country_name").toPandas()
-    descriptions = product_descriptions(products, config.products.level).toPandas()
+    descriptions = product_descriptions(products.to_pandas(), config.products.level)
     return _tables(small, written, large, cached, names, descriptions)
 
 

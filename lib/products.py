@@ -7,31 +7,27 @@ when they differ; an HS2 chapter with our own chapter table (``lib/data/hs_chapt
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
-from pyspark.sql import functions as F
+import pandas as pd
 
 from lib.hs import chapter_titles
 
 
-def product_descriptions(products: DataFrame, level: str) -> DataFrame:
-    """(product, description) at ``level`` from the HS6 ``baci_products`` table."""
+def product_descriptions(products: pd.DataFrame, level: str) -> pd.DataFrame:
+    """(product, description) at ``level`` from the HS6 ``baci_products`` rows (a few thousand,
+    on the driver)."""
     if level == "hs6":
-        return products.select("product", "description")
+        return products[["product", "description"]].reset_index(drop=True)
     if level == "hs2":
-        spark = products.sparkSession
-        titles = chapter_titles()
-        return spark.createDataFrame(sorted(titles.items()), "product string, description string")
-    heading = (
-        products.select(
-            F.substring("product", 1, 4).alias("product"),
-            F.trim(F.split("description", ":").getItem(0)).alias("description"),
-        )
-        .groupBy("product", "description")
-        .count()
+        return pd.DataFrame(sorted(chapter_titles().items()), columns=["product", "description"])
+    heading = pd.DataFrame(
+        {
+            "product": products["product"].str[:4],
+            "description": products["description"].str.split(":").str[0].str.strip(),
+        }
     )
-    best = Window.partitionBy("product").orderBy(F.col("count").desc(), F.col("description"))
-    return (
-        heading.withColumn("_n", F.row_number().over(best))
-        .where(F.col("_n") == 1)
-        .select("product", "description")
-    )
+    counts = heading.groupby(["product", "description"], dropna=False).size().reset_index()
+    counts.columns = ["product", "description", "count"]
+    best = counts.sort_values(
+        ["product", "count", "description"], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("product")
+    return best[["product", "description"]].reset_index(drop=True)

@@ -11,7 +11,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pyarrow as pa
 from pyspark.sql import SparkSession
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib import __version__
 from lib.config import Config
@@ -60,8 +62,17 @@ class RunRecord:
             error,
             self.source_kind,
         )
-        df = spark.createDataFrame([row], RUN_LOG_SCHEMA)
-        delta.append_rows(df, warehouse, delta.RUN_LOG, self.run_id)
+        schema = to_arrow_schema(RUN_LOG_SCHEMA, timezone="UTC")
+        rows = pa.Table.from_pylist([dict(zip(schema.names, row, strict=True))], schema=schema)
+        delta.write_arrow_rows(
+            spark,
+            rows,
+            warehouse,
+            delta.RUN_LOG,
+            self.run_id,
+            writer=self.config.output.writer,
+            append=True,
+        )
 
     def summary(self) -> str:
         return json.dumps(

@@ -8,8 +8,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow as pa
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from lib import progress
 from lib.code_version import code_fingerprint
@@ -28,7 +28,6 @@ from lib.maintenance import retention_defaults_conf
 from lib.pipeline import IndicatorTables, compute_indicators
 from lib.run_log import RunRecord
 from lib.smoothing import window_keys
-from lib.tables import spark_schema
 
 
 def resolve_source(config: Config) -> str:
@@ -121,8 +120,8 @@ def _one_release(spark: SparkSession, warehouse: str, release: str, replace: boo
     are deleted before the new release is ingested."""
     if not delta.table_exists(spark, warehouse, INGEST_FILES):
         return
-    ingest_files = delta.read_table(spark, warehouse, INGEST_FILES)
-    found = sorted(r["release"] for r in ingest_files.select("release").distinct().collect())
+    releases = delta.read_arrow(spark, warehouse, INGEST_FILES, ["release"]).column("release")
+    found = sorted(set(releases.to_pylist()))
     others = [r for r in found if r != release]
     if not others:
         return
@@ -174,9 +173,8 @@ def run_indicators(
                 "(jobs/ingest.py --source ..., or jobs/fitness.py --source ...)."
             )
         run.input_versions[name] = delta.table_version(spark, warehouse, name)
-    flows = delta.read_table(spark, warehouse, delta.FLOWS)
     wanted = parse_years(config.input.years, "input.years")
-    available = sorted(r["year"] for r in flows.select("year").distinct().collect())
+    available = sorted(delta.table_years(spark, warehouse, delta.FLOWS))
     years = [y for y in available if wanted is None or y in wanted]
     if not years:
         raise SystemExit(
@@ -200,12 +198,21 @@ def run_indicators(
             write_indicator_tables(spark, tables, warehouse, run, todo)
         finally:
             tables.release()
-        state = [(y, keys[y], settings, run.run_id) for y in todo]
-        delta.write_table(
-            spark.createDataFrame(state, spark_schema(INDICATOR_STATE)),
+        state = pa.table(
+            {
+                "year": todo,
+                "flows_key": [keys[y] for y in todo],
+                "settings_key": [settings] * len(todo),
+                "run_id": [run.run_id] * len(todo),
+            }
+        )
+        delta.write_arrow_rows(
+            spark,
+            state,
             warehouse,
             INDICATOR_STATE,
             run.run_id,
+            writer=config.output.writer,
             replace_where=delta.year_predicate(todo),
         )
     catalog.register_tables(spark, config.output)
@@ -239,18 +246,15 @@ def stale_years(
     warehouse = config.output.warehouse
     if not delta.table_exists(spark, warehouse, INDICATOR_STATE):
         return years
-    state = {
-        r["year"]: (r["flows_key"], r["settings_key"])
-        for r in delta.read_table(spark, warehouse, INDICATOR_STATE).collect()  # a row a year
-    }
+    rows = delta.read_arrow(spark, warehouse, INDICATOR_STATE).to_pylist()  # a row a year
+    state = {r["year"]: (r["flows_key"], r["settings_key"]) for r in rows}
     present = set(years)
     for name in INDICATOR_TABLES:
         if name == delta.PRODUCT_PROXIMITY and not config.product_space.enabled:
             continue
         if not delta.table_exists(spark, warehouse, name):
             return years
-        table = delta.read_table(spark, warehouse, name).where(F.col("year").isin(years))
-        present &= {r["year"] for r in table.select("year").distinct().collect()}
+        present &= delta.table_years(spark, warehouse, name)
     return [y for y in years if y not in present or state.get(y) != (keys[y], settings)]
 
 
@@ -266,8 +270,14 @@ def write_indicator_tables(
         delta.FITNESS_CONVERGENCE: tables.fitness_convergence,
     }
     for name, rows in small.items():
-        delta.write_table(
-            spark.createDataFrame(rows), warehouse, name, run.run_id, replace_where=predicate
+        delta.write_arrow_rows(
+            spark,
+            rows,
+            warehouse,
+            name,
+            run.run_id,
+            writer=run.config.output.writer,
+            replace_where=predicate,
         )
         run.row_counts[f"indicators.{name}"] = rows.num_rows
         progress.update(f"{name} written")
@@ -298,14 +308,15 @@ def write_indicator_tables(
 
 
 def top_table(spark: SparkSession, warehouse: str, column: str, year: int, n: int = 10) -> str:
-    rows = (
-        delta.read_table(spark, warehouse, delta.COUNTRY_YEAR)
-        .where((F.col("year") == year) & F.col(column).isNotNull())
-        .orderBy(F.col(column).desc())
-        .select("country_code", "iso3", "country_name", column)
-        .limit(n)
-        .collect()
-    )
+    table = delta.read_arrow(
+        spark,
+        warehouse,
+        delta.COUNTRY_YEAR,
+        ["year", "country_code", "iso3", "country_name", column],
+    ).to_pandas()
+    chosen = table[(table["year"] == year) & table[column].notna()]
+    top = chosen.sort_values(column, ascending=False, kind="stable").head(n)
+    rows = top.astype(object).where(top.notna(), None).to_dict("records")  # missing names: None
     lines = [
         f"Top {n} by {column}, {year}:",
         f"  {'#':>3}  {'iso3':<5} {'country':<32} {column:>12}",

@@ -124,7 +124,7 @@ def test_arrow_and_spark_writers_give_the_same_tables(spark, tmp_path, release):
 def test_quarantine_comes_from_the_tasks_single_pass(spark, tmp_path, release):
     """The rejected lines the tasks returned are written as they are: the files are not read
     again (here they no longer exist), unless a task had too many to return."""
-    from lib.ingest import FileReading, _quarantine_rows, write_flows_with_arrow
+    from lib.ingest import FileReading, _write_quarantine, write_flows_with_arrow
     from lib.io.baci import read_country_codes, read_product_codes
 
     reading = FileReading.of(
@@ -136,11 +136,12 @@ def test_quarantine_comes_from_the_tasks_single_pass(spark, tmp_path, release):
     summaries = write_flows_with_arrow(spark, batch, reading, release, wh, "run-1", meta)
     for flow in batch:
         Path(flow.source.path).unlink()
-    rows = _quarantine_rows(spark, batch, summaries, reading).collect()
+    _write_quarantine(spark, batch, summaries, reading, wh, "auto", "run-1", meta)
+    rows = delta.read_table(spark, wh, delta.QUARANTINE).collect()
     assert sorted((r["source_year"], r["line_number"], r["reason"]) for r in rows) == [
         (2001, 3, "value is not a number"),
         (2001, 6, "exporter equals importer"),
     ]
     overflow = [{**s, "rejects": None, "overflow": True} for s in summaries]
     with pytest.raises(Exception, match="BACI_HS92_Y200"):  # now it must read them
-        _quarantine_rows(spark, batch, overflow, reading).collect()
+        _write_quarantine(spark, batch, overflow, reading, wh, "auto", "run-1", meta)

@@ -114,12 +114,12 @@ def _number(path: Path, line: int, column: str, raw: str | None, integer: bool =
 
 def load_country_attributes(config, countries) -> CountryAttributes | None:
     """The configured input (``input.country_attributes``), matched to the release's codes (the
-    ``baci_countries`` Spark table, collected: a few hundred rows); None without one. The codes
-    that match nothing are printed, so that none is dropped unseen."""
+    ``baci_countries`` rows: country_code, iso3); None without one. The codes that match nothing
+    are printed, so that none is dropped unseen."""
     path = config.input.country_attributes
     if not path:
         return None
-    codes = countries.select("country_code", "iso3").toPandas()
+    codes = countries[["country_code", "iso3"]]
     attributes = read_country_attributes(path, codes)
     if attributes.unmatched:
         shown = ", ".join(attributes.unmatched[:12])
