@@ -436,11 +436,17 @@ def spectrograph_plot(spectrograph: pd.DataFrame, country: Country, year: int) -
     competitive = exported & (rows.mcp.to_numpy() == 1)
     other = exported & ~competitive
     x = rows.product_position.to_numpy()
-    ax.bar(x[competitive], usd[competitive], width=1.0, color=MAIN_COLOUR, label="RCA >= 1")
-    ax.bar(x[other], usd[other], width=1.0, color="#9ecae1", label="RCA < 1")
+    # One line a product, as wide as its slot: thousands of bar patches took ~1.4 s to draw.
+    bottom = max(usd[exported].min() / 2, 1e3) if exported.any() else 1.0
+    width = max(0.3, 0.85 * 11 * 72 / max(len(rows), 1))  # points per product slot
+    for chosen, colour, label in (
+        (competitive, MAIN_COLOUR, "RCA >= 1"),
+        (other, "#9ecae1", "RCA < 1"),
+    ):
+        ax.vlines(x[chosen], bottom, usd[chosen], colors=colour, linewidth=width, label=label)
     if exported.any():
         ax.set_yscale("log")
-        ax.set_ylim(bottom=max(usd[exported].min() / 2, 1e3))
+        ax.set_ylim(bottom=bottom)
     ax.set_xlim(0, int(rows.products_ranked.max()) + 1)
     ax.set_xlabel(f"Products, by increasing complexity (1 to {int(rows.products_ranked.max())})")
     ax.set_ylabel("Exports (USD, log scale)")
