@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +21,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-FLOW_FILE = re.compile(r"^BACI_HS\d{2}_Y(\d{4})_V\d{6}[a-z]?\.csv$")
+# CEPII's release ids (V202401) and the synthetic releases' (SYNTH2401), as lib.io.baci reads them.
+FLOW_FILE = re.compile(r"^BACI_HS\d{2}_Y(\d{4})_(?:V\d{6}[a-z]?|SYNTH\d{4})\.csv$")
 COLUMN_TYPES = {
     "t": pa.int32(),
     "i": pa.int32(),
@@ -64,6 +66,8 @@ def main(argv: list[str] | None = None) -> dict:
         for p in args.source.iterdir()
         if (m := FLOW_FILE.match(p.name)) and (not years or int(m[1]) in years)
     )
+    if not files:  # a baseline that converts nothing would make any ratio look good
+        sys.exit(f"no BACI flow file in {args.source}")
     start = time.perf_counter()
     per_year = {}
     rows = 0
