@@ -155,13 +155,19 @@ def _with_names(rows: pd.DataFrame, inputs: RegionalInputs) -> pd.DataFrame:
     return out.rename(columns={"label": "place_name", "rca": "lq"})
 
 
+def _top_per_place(
+    rows: pd.DataFrame, column: str, top: int, inputs: RegionalInputs
+) -> pd.DataFrame:
+    """Each place's ``top`` rows by ``column`` (ties by activity code), ranked from 1, named."""
+    rows = rows.sort_values(["country_code", column, "product"], ascending=[True, False, True])
+    rows = rows.assign(rank=rows.groupby("country_code").cumcount() + 1)
+    return _with_names(rows[rows["rank"] <= top], inputs)
+
+
 def strongest_specialisations(inputs: RegionalInputs, year: int, top: int) -> pd.DataFrame:
     """Each place's ``top`` activities by LQ in ``year`` (LQ >= 1 only)."""
     rows = inputs.grid[(inputs.grid["year"] == year) & (inputs.grid["mcp"] == 1)]
-    rows = rows.sort_values(["country_code", "rca", "product"], ascending=[True, False, True])
-    rows = rows.assign(rank=rows.groupby("country_code").cumcount() + 1)
-    rows = rows[rows["rank"] <= top]
-    out = _with_names(rows, inputs)
+    out = _top_per_place(rows, "rca", top, inputs)
     return out[
         [
             "year",
@@ -182,10 +188,7 @@ def adjacent_activities(inputs: RegionalInputs, year: int, top: int) -> pd.DataF
     rows = inputs.grid[
         (inputs.grid["year"] == year) & (inputs.grid["mcp"] == 0) & inputs.grid["density"].notna()
     ]
-    rows = rows.sort_values(["country_code", "density", "product"], ascending=[True, False, True])
-    rows = rows.assign(rank=rows.groupby("country_code").cumcount() + 1)
-    rows = rows[rows["rank"] <= top]
-    out = _with_names(rows, inputs)
+    out = _top_per_place(rows, "density", top, inputs)
     return out[
         [
             "year",
