@@ -293,7 +293,10 @@ def ingest_release(
         batch = flows[start : start + batch_size]
         years = [f.year for f in batch]
         write_flows = write_flows_with_arrow if arrow_writer else write_flows_with_spark
-        summaries = write_flows(spark, batch, reading, release, warehouse, run_id, meta)
+        with progress.finished_tasks() as finished:  # the stage advances file by file
+            summaries = write_flows(
+                spark, batch, reading, release, warehouse, run_id, meta, finished.folder
+            )
         counts = {s["file_index"]: json.loads(s["counts"]) for s in summaries}
         if sorted(counts) != list(range(len(batch))):
             raise RuntimeError(f"line counts missing for some of the files of {years}")
@@ -302,7 +305,9 @@ def ingest_release(
             _count(report, flow.year, counts[i])
         _record_fingerprints(spark, warehouse, run_id, release, batch, keys, report, writer)
         rows = sum(counts[i]["read"] for i in range(len(batch)))
-        progress.advance(len(batch), detail=f"{_years_text(years)}: {rows:,} rows read")
+        progress.advance(
+            len(batch) - finished.count, detail=f"{_years_text(years)}: {rows:,} rows read"
+        )
 
     # The arrow writer already writes one file a year: nothing to compact.
     if optimize and not arrow_writer:
@@ -323,6 +328,7 @@ def write_flows_with_arrow(
     warehouse: str,
     run_id: str,
     meta: dict[str, str],
+    marks: str | None = None,
 ) -> list[dict]:
     """Replace the batch's years of the flows table: each task streams a yearly file and writes
     its accepted rows as one Parquet file, a row group per block; the driver commits the files
@@ -346,7 +352,9 @@ def write_flows_with_arrow(
                         )
                     writer.write(accepted)
                     rejects.add(block.rejected())
-                yield from _summary(index, reader, writer.close(), rejects).to_batches()
+                add = writer.close()
+                progress.mark_finished(marks, str(flow.year))  # lib.progress.finished_tasks
+                yield from _summary(index, reader, add, rejects).to_batches()
 
     files = _file_indexes(spark, len(batch))
     summaries = [
@@ -369,6 +377,7 @@ def write_flows_with_spark(
     warehouse: str,
     run_id: str,
     meta: dict[str, str],
+    marks: str | None = None,
 ) -> list[dict]:
     """The same through Spark's Delta writer: the tasks' accepted rows stream into it, and each
     task's summary row is taken out of the written rows as an observed metric of the write."""
@@ -382,6 +391,7 @@ def write_flows_with_spark(
                     yield from _padded(block.accepted(), PARSED_WITH_SUMMARY).to_batches()
                     rejects.add(block.rejected())
                 summary = _summary(index, reader, None, rejects)
+                progress.mark_finished(marks, str(batch[index].year))
                 yield from _padded(summary, PARSED_WITH_SUMMARY).to_batches()
 
     parsed = _file_indexes(spark, len(batch)).mapInArrow(parse_partition, PARSED_WITH_SUMMARY_SPARK)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 
 import numpy as np
@@ -46,6 +47,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
+from lib import progress
 from lib.config import Config
 from lib.exports import exports_for_indicators, year_exports_from_files
 from lib.fitness import CONVERGENCE_SCHEMA
@@ -268,7 +270,7 @@ def _arrow_tasks(
                 written.append((name, write_data_file(table, uris[name], name, {"year": ind.year})))
         return written
 
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def run(marks: str, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for index in batch.column("id").to_pylist():
                 year = years[index]
@@ -284,10 +286,13 @@ def _arrow_tasks(
                     ]
                     exports = pd.concat([exports.assign(source_year=year), *earlier])
                 outputs = _year_outputs(year, exports, traded.to_numpy(), settings, write)
+                progress.mark_finished(marks, str(year))
                 yield from _tagged_batches(outputs)
 
     one_task_per_year = spark.range(0, len(years), numPartitions=max(1, len(years)))
-    small = _collect_small(one_task_per_year.mapInArrow(run, SMALL_TAGGED))
+    with progress.finished_tasks() as finished:  # the indicators stage advances year by year
+        tasks = one_task_per_year.mapInArrow(partial(run, finished.folder), SMALL_TAGGED)
+        small = _collect_small(tasks)
     written: dict[str, list[dict]] = {name: [] for name in tables}
     for row in small.pop("files").to_pylist():
         written[row["table"]].append(json.loads(row["add"]))

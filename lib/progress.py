@@ -14,16 +14,21 @@ a line of its own.
 On a terminal a stage is one line updated in place, whose clock keeps ticking while Spark
 works; elsewhere (CI logs, pipes, files) each step is a plain line. Progress goes to stderr
 (under ``spark-submit.sh``, straight to the terminal of its stderr, see ``_stream``); stdout
-stays for the job's results. WHY on the driver only: executors' tasks cannot report to the driver through public
-Spark APIs (the jobs also run through Spark Connect), so a stage advances when a Spark action
-the driver submitted returns: per batch of files, per year, per table committed.
+stays for the job's results. WHY marks in a folder: executors' tasks cannot report to the driver through public Spark APIs
+(the jobs also run through Spark Connect). Where the tasks share the driver's file system (local
+mode, one machine), each task marks the file or year it finished in a folder the driver watches
+(``finished_tasks``, ``mark_finished``), and the stage advances file by file, year by year; on a
+cluster the executors do not see that folder, mark nothing, and a stage advances when the Spark
+action the driver submitted returns (per batch of files, per table committed).
 ``ECX_PROGRESS=0`` silences it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -252,3 +257,62 @@ def note(text: str) -> None:
         else:
             stream.write(text + "\n")
         stream.flush()
+
+
+class FinishedTasks:
+    """The marks tasks left in ``folder`` so far (``finished_tasks``)."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.seen: set[str] = set()
+
+    @property
+    def count(self) -> int:
+        return len(self.seen)
+
+    def collect(self, stage: Stage | None) -> None:
+        try:
+            names = sorted(os.listdir(self.folder))
+        except OSError:
+            return
+        for name in names:
+            if name not in self.seen:
+                self.seen.add(name)
+                if stage is not None:
+                    stage.advance(1, detail=f"{name} done")
+
+
+@contextmanager
+def finished_tasks(poll_seconds: float = 0.5) -> Iterator[FinishedTasks]:
+    """A folder for the tasks of one Spark action to mark what they finish (``mark_finished``,
+    handed ``.folder``); while the action runs, each new mark advances the innermost stage by
+    one. Afterwards ``.count`` says how many were marked, so the caller advances the stage by
+    the rest (all of them on a cluster, whose executors do not see the folder)."""
+    stage_ = _stack[-1] if _stack else None
+    tracker = FinishedTasks(tempfile.mkdtemp(prefix="ecx-progress-"))
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(poll_seconds):
+            tracker.collect(stage_)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield tracker
+    finally:
+        stop.set()
+        watcher.join()
+        tracker.collect(stage_)
+        shutil.rmtree(tracker.folder, ignore_errors=True)
+
+
+def mark_finished(folder: str | None, label: str) -> None:
+    """In a task: mark ``label`` (a file's year, a year) finished in the driver's folder, if
+    this task can see it. A retried task marks the same label again: counted once."""
+    if folder and os.path.isdir(folder):
+        try:
+            with open(os.path.join(folder, label), "w"):
+                pass
+        except OSError:  # progress is a courtesy: never fail a task for it
+            pass

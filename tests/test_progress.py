@@ -106,3 +106,29 @@ def test_the_terminal_named_by_the_launcher(monkeypatch, tmp_path, clock):
     with progress.stage("spark"):
         pass
     assert err.getvalue().splitlines() == ["[spark] started", "[spark] 0 s: done"]
+
+
+def test_tasks_marks_advance_the_stage_one_by_one(monkeypatch, clock, tmp_path):
+    """What tasks mark in the watched folder advances the stage as it appears (a retried
+    task's second mark counts once); the caller advances by the rest afterwards."""
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    with progress.stage("indicators", total=3, unit="year"):
+        with progress.finished_tasks(poll_seconds=0.01) as finished:
+            clock[0] += 4
+            for year in ("2019", "2020", "2020"):  # 2020's task retried
+                progress.mark_finished(finished.folder, year)
+        assert finished.count == 2
+        progress.advance(3 - finished.count, detail="every year written")
+    lines = err.getvalue().splitlines()
+    assert lines[1:3] == [
+        "[indicators] 1/3 years, 4 s, ~8 s left: 2019 done",
+        "[indicators] 2/3 years, 4 s, ~2 s left: 2020 done",
+    ]
+    assert lines[-2:] == [
+        "[indicators] 3/3 years, 4 s: every year written",
+        "[indicators] 3/3 years, 4 s: done",
+    ]
+    assert not (tmp_path / "gone").exists()
+    progress.mark_finished(str(tmp_path / "gone"), "2019")  # a folder this task cannot see
+    assert not (tmp_path / "gone").exists()
