@@ -155,6 +155,10 @@ def _with_names(rows: pd.DataFrame, inputs: RegionalInputs) -> pd.DataFrame:
     return out.rename(columns={"label": "place_name", "rca": "lq"})
 
 
+# The leading columns of the per-place rankings (strongest specialisations, adjacent activities).
+RANKED_COLUMNS = ["year", "country_code", "place", "place_name", "rank", "product", "activity_name"]
+
+
 def _top_per_place(
     rows: pd.DataFrame, column: str, top: int, inputs: RegionalInputs
 ) -> pd.DataFrame:
@@ -168,19 +172,7 @@ def strongest_specialisations(inputs: RegionalInputs, year: int, top: int) -> pd
     """Each place's ``top`` activities by LQ in ``year`` (LQ >= 1 only)."""
     rows = inputs.grid[(inputs.grid["year"] == year) & (inputs.grid["mcp"] == 1)]
     out = _top_per_place(rows, "rca", top, inputs)
-    return out[
-        [
-            "year",
-            "country_code",
-            "place",
-            "place_name",
-            "rank",
-            "product",
-            "activity_name",
-            "lq",
-            "export_value",
-        ]
-    ].rename(columns={"export_value": "value"})
+    return out[[*RANKED_COLUMNS, "lq", "export_value"]].rename(columns={"export_value": "value"})
 
 
 def adjacent_activities(inputs: RegionalInputs, year: int, top: int) -> pd.DataFrame:
@@ -189,20 +181,7 @@ def adjacent_activities(inputs: RegionalInputs, year: int, top: int) -> pd.DataF
         (inputs.grid["year"] == year) & (inputs.grid["mcp"] == 0) & inputs.grid["density"].notna()
     ]
     out = _top_per_place(rows, "density", top, inputs)
-    return out[
-        [
-            "year",
-            "country_code",
-            "place",
-            "place_name",
-            "rank",
-            "product",
-            "activity_name",
-            "density",
-            "lq",
-            "cog",
-        ]
-    ]
+    return out[[*RANKED_COLUMNS, "density", "lq", "cog"]]
 
 
 def complexity_ranks(inputs: RegionalInputs) -> pd.DataFrame:
