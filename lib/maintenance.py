@@ -88,7 +88,7 @@ def vacuum_table(spark: SparkSession, path: str, retention_days: int, dry_run: b
         if dry_run:
             return spark.sql(statement + " DRY RUN").count()
         spark.sql(statement).collect()
-    last = spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").first()
+    last = delta.last_commit(spark, path)
     if last is None or last["operation"] != "VACUUM END":
         return None
     return int((last["operationMetrics"] or {}).get("numDeletedFiles", 0))
@@ -118,8 +118,7 @@ def maintain(
     states = []
     for name in list_tables(spark, warehouse):
         path = delta.table_path(warehouse, name)
-        detail = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()
-        properties = detail["properties"] or {}
+        properties = delta.table_properties(spark, path)
         vacuumed = vacuum_table(spark, path, deleted_file_retention_days(output), dry_run)
         states.append(
             TableState(
