@@ -203,6 +203,13 @@ def _summary(index: int, reader: FlowFileReader, add: dict | None, rejects: _Rej
     )
 
 
+def _stamped(table: pa.Table, columns: dict[str, str]) -> pa.Table:
+    """``table`` with a constant column per item of ``columns`` (the release, the run id)."""
+    for column, value in columns.items():
+        table = table.append_column(column, pa.repeat(pa.scalar(value), table.num_rows))
+    return table
+
+
 def _padded(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` in ``schema``, the columns it lacks all null."""
     n_rows = table.num_rows
@@ -278,10 +285,8 @@ def ingest_release(
     # A year left unchanged had these very code lists (they are part of every fingerprint).
     if not report.unchanged_years:
         for name, codes in ((delta.COUNTRIES, countries), (delta.PRODUCTS, products)):
-            rows = pa.Table.from_pandas(codes, preserve_index=False)
-            for column, value in stamp.items():
-                if column in TABLES[name].column_names:
-                    rows = rows.append_column(column, pa.repeat(pa.scalar(value), rows.num_rows))
+            columns = {k: v for k, v in stamp.items() if k in TABLES[name].column_names}
+            rows = _stamped(pa.Table.from_pandas(codes, preserve_index=False), columns)
             delta.write_arrow_rows(
                 spark, rows, warehouse, name, run_id, writer=writer, metadata=meta
             )
@@ -345,12 +350,7 @@ def write_flows_with_arrow(
                 writer = DataFileWriter(table_uri, delta.FLOWS, {"year": flow.year})
                 rejects = _Rejects(reading.max_returned_rejects)
                 for block in reader.blocks():
-                    accepted = block.accepted()
-                    for column, value in stamp.items():
-                        accepted = accepted.append_column(
-                            column, pa.repeat(pa.scalar(value), accepted.num_rows)
-                        )
-                    writer.write(accepted)
+                    writer.write(_stamped(block.accepted(), stamp))
                     rejects.add(block.rejected())
                 add = writer.close()
                 progress.mark_finished(marks, str(flow.year))  # lib.progress.finished_tasks
@@ -435,13 +435,9 @@ def _write_quarantine(
     replace = delta.year_predicate([f.year for f in batch], "source_year")
     overflow = [batch[s["file_index"]] for s in summaries if s["overflow"]]
     if not overflow:
-        for column, value in stamp.items():
-            returned = returned.append_column(
-                column, pa.repeat(pa.scalar(value), returned.num_rows)
-            )
         delta.write_arrow_rows(
             spark,
-            returned,
+            _stamped(returned, stamp),
             warehouse,
             delta.QUARANTINE,
             run_id,
