@@ -69,7 +69,7 @@ ensure_venv() {  # ensure_venv [dev]: the job's dependencies; with "dev", also t
 
 ensure_delta_jars() {
   local coordinate
-  coordinate=$(cd "$ROOT" && "$PY" -c 'from lib.session import delta_maven_coordinate; print(delta_maven_coordinate())')
+  coordinate=$(cd "$ROOT" && "$PY" -c 'from lib.run.session import delta_maven_coordinate; print(delta_maven_coordinate())')
   if ls "$JARS_DIR"/io.delta_delta-spark_*.jar >/dev/null 2>&1 &&
      [ -f "$JARS_DIR/.coordinate" ] && [ "$(cat "$JARS_DIR/.coordinate")" = "$coordinate" ]; then
     return 0
@@ -132,7 +132,7 @@ esac
 bootstrap
 
 # Spark Connect: the job is a plain Python client of the server (no local JVM); lib/ travels to
-# the server's Python workers as an artifact (lib.session.ship_code).
+# the server's Python workers as an artifact (lib.run.session.ship_code).
 if [ "${1:-}" = --remote ]; then
   [ $# -ge 3 ] || die "usage: ./spark-submit.sh --remote sc://host:port jobs/JOB.py [options]"
   export ECX_SPARK_REMOTE="$2"; shift 2
@@ -195,7 +195,7 @@ if [ "$verbose" = 0 ]; then
   export SPARK_SUBMIT_OPTS="-Dlog4j2.configurationFile=$log_config${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}"
 fi
 
-# The job's progress (lib/progress.py) goes straight to the terminal of stderr, if it is one:
+# The job's progress (lib/run/progress.py) goes straight to the terminal of stderr, if it is one:
 # spark-submit merges the Python driver's stderr into the JVM's stdout, a pipe.
 unset ECX_PROGRESS_TERMINAL
 if [ -t 2 ] && terminal=$(tty <&2 2>/dev/null); then export ECX_PROGRESS_TERMINAL="$terminal"; fi

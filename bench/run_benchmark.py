@@ -120,14 +120,14 @@ def spark_job(name: str, args: list[str], logs: Path, spark_opts: list[str]) -> 
 
 
 def flow_path(data: Path, year: int) -> Path:
-    from lib.synthetic import flow_file_name
+    from lib.datasets.synthetic import flow_file_name
 
     return data / flow_file_name(year)
 
 
 def ensure_years(data: Path, years: list[int], workers: int) -> float:
     """Generate the missing years of the full-width release (kept for later runs)."""
-    from lib.synthetic import generate_release
+    from lib.datasets.synthetic import generate_release
 
     missing = [y for y in years if not flow_path(data, y).is_file()]
     if not missing:
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     generate_seconds = ensure_years(data, years, args.workers)
     csv_bytes = sum(flow_path(data, y).stat().st_size for y in years)
     view = release_view(data, work / "release", years)
-    from lib.synthetic import _count_rows
+    from lib.datasets.synthetic import _count_rows
 
     flows = sum(_count_rows(flow_path(data, y)) for y in years)
     results["data"] = {

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_JOB = """
 import sys
-from lib.session import build_session
+from lib.run.session import build_session
 spark = build_session("floor")
 spark.range(10).write.format("delta").mode("overwrite").save(sys.argv[1])
 spark.stop()

@@ -4,7 +4,7 @@ Reads M (``mcp``) of the given years from ``country_product_year`` and caches it
 year, and starts one Python worker per core with the modules the stage imports (untimed, as
 the numpy loop gets its matrices built and numpy imported before its timing; the JSON has the
 worker start-up seconds too), then runs, one Spark task per year as the pipeline places them
-(``lib.matrices.one_partition_per_year``), Fitness-Complexity and ECI / PCI with the configured
+(``lib.measures.matrix.one_partition_per_year``), Fitness-Complexity and ECI / PCI with the configured
 options; the country and product vectors are materialised (a no-op write). The timed part
 runs ``--repeat`` times (default 3) in the same session; ``seconds`` is the median (the upper
 one for an even count), ``runs`` every time. Prints one JSON object.
@@ -23,13 +23,13 @@ import pandas as pd
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from lib.cli import common_parser, config_from_args
-from lib.config import parse_years
-from lib.eci import eci_pci_matrix
-from lib.fitness import fitness_complexity_matrix
 from lib.io import delta
-from lib.matrices import each_year_of_partition, one_partition_per_year, year_matrix
-from lib.session import build_session
+from lib.measures.eci import eci_pci_matrix
+from lib.measures.fitness import fitness_complexity_matrix
+from lib.measures.matrix import each_year_of_partition, one_partition_per_year, year_matrix
+from lib.run.cli import common_parser, config_from_args
+from lib.run.config import parse_years
+from lib.run.session import build_session
 
 SCHEMA = "year bigint, n bigint, fitness double, eci double"  # the country vectors
 
@@ -96,9 +96,9 @@ def start_python_workers(spark) -> float:
     cores = int(spark.conf.get("spark.default.parallelism", None) or os.cpu_count() or 2)
 
     def load(batches):
-        import lib.eci  # noqa: F401
-        import lib.fitness  # noqa: F401
-        import lib.matrices  # noqa: F401
+        import lib.measures.eci  # noqa: F401
+        import lib.measures.fitness  # noqa: F401
+        import lib.measures.matrix  # noqa: F401
 
         yield from batches
 

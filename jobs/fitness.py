@@ -19,21 +19,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib import progress
-from lib.cli import common_parser, config_from_args
-from lib.config import Config
+from lib.datasets.provenance import SYNTHETIC_BANNER, DataSource
 from lib.io.baci import BaciFormatError
 from lib.io.place_activity import PlaceActivityFormatError, read_place_activity
-from lib.place_activity_run import (
+from lib.run import progress
+from lib.run.cli import common_parser, config_from_args
+from lib.run.config import Config
+from lib.run.place_activity import (
     PLACE_ACTIVITY_TABLES,
     is_place_activity_source,
     resolve,
     run_place_activity,
 )
-from lib.provenance import SYNTHETIC_BANNER, DataSource
-from lib.run_log import RunRecord, warehouse_data_source
-from lib.session import build_session
-from lib.workflow import (
+from lib.run.run_log import RunRecord, warehouse_data_source
+from lib.run.session import build_session
+from lib.run.workflow import (
     absolute,
     job_settings,
     locate_release,

@@ -6,7 +6,7 @@
     python jobs/generate_baci.py --out /tmp/real_codes --size small \\
         --product-codes BACI_HS92_V202401/product_codes_HS92_V202401.csv
 
-The data are synthetic (see lib/synthetic.py for the model); the folder gets a SYNTHETIC.md
+The data are synthetic (see lib/datasets/synthetic.py for the model); the folder gets a SYNTHETIC.md
 saying so. Each year depends only on the seed, the size and the year, so a single year can be
 regenerated identically, and ``--workers N`` makes years in parallel processes.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lib.synthetic import SizeSpec
+    from lib.datasets.synthetic import SizeSpec
 
 
 def _ensure_project_importable() -> None:
@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build_size(args: argparse.Namespace) -> SizeSpec:
     """The named size, or a custom SizeSpec when any override is given."""
     from lib import synthetic
-    from lib.config import parse_years
+    from lib.run.config import parse_years
 
     base = synthetic.resolve_size(args.size)
     years = parse_years(args.years, key="--years")
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _ensure_project_importable()
     from lib import synthetic
-    from lib.config import ConfigError
+    from lib.run.config import ConfigError
 
     try:
         size = build_size(args)

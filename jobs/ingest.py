@@ -6,11 +6,11 @@ baci_countries and baci_products.
 
 from __future__ import annotations
 
-from lib.cli import common_parser, config_from_args
 from lib.io.baci import BaciFormatError
-from lib.run_log import RunRecord
-from lib.session import build_session
-from lib.workflow import absolute, job_settings, locate_release, run_ingest
+from lib.run.cli import common_parser, config_from_args
+from lib.run.run_log import RunRecord
+from lib.run.session import build_session
+from lib.run.workflow import absolute, job_settings, locate_release, run_ingest
 
 
 def main() -> None:

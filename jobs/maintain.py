@@ -10,12 +10,12 @@ Delta's 7-day floor) after it was replaced; docs/cluster.md, "Maintenance", has 
 
 from __future__ import annotations
 
-from lib.cli import common_parser, config_from_args
 from lib.io.delta import COMMIT_METADATA_CONF, commit_metadata, session_conf
-from lib.maintenance import maintain, report
-from lib.run_log import new_run_id
-from lib.session import build_session
-from lib.workflow import absolute
+from lib.io.maintenance import maintain, report
+from lib.run.cli import common_parser, config_from_args
+from lib.run.run_log import new_run_id
+from lib.run.session import build_session
+from lib.run.workflow import absolute
 
 
 def main() -> None:

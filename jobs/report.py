@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lib.cli import add_verbose, with_absolute_warehouse
-from lib.config import ConfigError, load_config, parse_years
+from lib.classifications.sectors import SectorMappingError, load_sector_mapping
 from lib.report.countries import CountryError
 from lib.report.frames import ReportInputError, deltalake_reader, is_local, resolve_params
 from lib.report.services import ServicesFileError, read_services_csv, services_with_codes
-from lib.sectors import SectorMappingError, load_sector_mapping
+from lib.run.cli import add_verbose, with_absolute_warehouse
+from lib.run.config import ConfigError, load_config, parse_years
 
 INPUT_ERRORS = (SectorMappingError, ServicesFileError, CountryError, ReportInputError)
 

@@ -33,7 +33,7 @@ def data_path(*parts: str) -> Path:
 
 @pytest.fixture(scope="session")
 def spark():
-    from lib.session import build_session
+    from lib.run.session import build_session
 
     session = build_session("ecx-tests", master="local[2]", extra_conf=FAST_TEST_CONF)
     yield session

@@ -6,7 +6,7 @@
   stored M and Fitness.
 
 Countries are mapped to integer codes (sorted names -> 0, 1, ...), as BACI codes are integers.
-``yearly_core`` runs exactly what the job's yearly task runs (``lib.indicators``), so the
+``yearly_core`` runs exactly what the job's yearly task runs (``lib.measures.yearly``), so the
 reference tests check the code production runs, not a test-only wrapper.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lib.indicators import YearSettings, grid_rows, summary_tables, year_indicators
+from lib.measures.yearly import YearSettings, grid_rows, summary_tables, year_indicators
 from tests.conftest import data_path
 
 CID_DIR = ("cid_py_ecomplexity",)
@@ -48,7 +48,7 @@ class CoreOutput:
 
 
 def yearly_core(exports: pd.DataFrame, **settings) -> CoreOutput:
-    """Run the job's yearly core (``lib.indicators``) on every year of ``exports`` (year,
+    """Run the job's yearly core (``lib.measures.yearly``) on every year of ``exports`` (year,
     country_code, product, export_value) with the given ``YearSettings`` fields."""
     year_settings = YearSettings(**settings)
     parts: dict[str, list[pd.DataFrame]] = {

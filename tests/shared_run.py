@@ -19,8 +19,8 @@ import pyarrow as pa
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
+from lib.datasets.synthetic import SizeSpec, flow_file_name, generate_release
 from lib.io import delta
-from lib.synthetic import SizeSpec, flow_file_name, generate_release
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def make_release(root: Path) -> Path:
     return release
 
 
-# Session settings a job sets for its own writes (lib.workflow.job_settings); it must put them
+# Session settings a job sets for its own writes (lib.run.workflow.job_settings); it must put them
 # back, so that a user's notebook session (and later tests on the shared session) does not
 # inherit them.
 SESSION_KEYS = (

@@ -6,7 +6,7 @@ release and compares each table as the three readers see it (same columns, same 
 mapping), that column comments reach a non-Spark reader, and that the snippets of
 README.md ("Reading the tables") run as written.
 
-The pipeline run is shared through ``shared_tiny_run`` with tests/test_catalog.py and
+The pipeline run is shared through ``shared_tiny_run`` with tests/io/test_catalog.py and
 tests/test_cluster.py, so a full test session runs it once.
 """
 

@@ -11,7 +11,7 @@ What this proves and what it cannot:
 - nothing the executors need comes from a driver-only file: configuration is resolved on the
   driver and shipped inside the tasks; package data is read with importlib.resources, which
   works from the zip (``test_package_data_reads_from_the_zip``);
-- the BACI files are parsed inside executor tasks (lib.ingest), so on a real cluster the release
+- the BACI files are parsed inside executor tasks (lib.execution.ingest), so on a real cluster the release
   must be on storage every node sees (HDFS, S3, a shared mount). Here the workers share this
   machine's disk, which stands in for it; docs/cluster.md says so.
 """
@@ -277,10 +277,10 @@ import sys
 sys.path.insert(0, {str(archive)!r})
 import lib
 assert lib.__file__.startswith({str(archive)!r}), lib.__file__
-from lib.hs import hs_chapters
-from lib.synthetic import load_chapters, load_countries
+from lib.classifications.hs import hs_chapters
+from lib.datasets.synthetic import load_chapters, load_countries
 assert len(hs_chapters()) >= 96 and load_chapters() and load_countries()
-from lib.config import Config, load_config
+from lib.run.config import Config, load_config
 assert load_config() == Config()  # no conf/ next to the zip: the code defaults
 print("ok")
 """

@@ -5,7 +5,7 @@ Delta's jars and extensions, as a user would start one or as Databricks serverle
 The job is then run exactly as ``./spark-submit.sh --remote sc://...`` runs it: a plain Python
 process with ``ECX_SPARK_REMOTE`` set and no JVM of its own, so nothing in it can reach py4j,
 a SparkContext or RDDs. Its ``lib`` reaches the server's Python workers as an artifact
-(``lib.session.ship_code``). Every table must equal the classic local-mode run of the same
+(``lib.run.session.ship_code``). Every table must equal the classic local-mode run of the same
 release (floats to 1e-9; run ids and timings ignored).
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from lib.session import delta_jars
+from lib.run.session import delta_jars
 from tests.shared_run import assert_same_warehouse, shared_release, shared_tiny_run
 from tests.test_cluster import free_port, start, stop
 

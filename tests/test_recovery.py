@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from deltalake import DeltaTable
 
-from lib.config import load_config
-from lib.ingest import INGEST_FILES
+from lib.execution.ingest import INGEST_FILES
 from lib.io import delta
 from lib.io.baci import discover_release
-from lib.run_log import RunRecord
-from lib.workflow import INDICATOR_STATE, run_indicators, run_ingest
+from lib.run.config import load_config
+from lib.run.run_log import RunRecord
+from lib.run.workflow import INDICATOR_STATE, run_indicators, run_ingest
 from tests.conftest import PROJECT_ROOT
 from tests.shared_run import run_fitness_job, shared_release, shared_tiny_run
 

@@ -7,7 +7,7 @@ or empty means null, the country file has two layouts (before and from V202401) 
 be Latin-1.
 
 Flow files are parsed with Arrow inside Spark tasks (one task per yearly file, see
-``lib.ingest``): Arrow's CSV reader is several times faster than Spark's, and reading a whole file
+``lib.execution.ingest``): Arrow's CSV reader is several times faster than Spark's, and reading a whole file
 in one task keeps physical line numbers, so every rejected row is reported with its file and line.
 The file is streamed in bounded blocks (``FlowFileReader``), so a task's memory does not grow with
 the file.
@@ -32,11 +32,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.fs as pafs
 
+from lib.datasets.provenance import SYNTHETIC_MARKER, SYNTHETIC_PREFIX, source_kind
 from lib.io.filesystems import arrow_filesystem, arrow_uri  # noqa: F401 (arrow_uri re-exported)
-from lib.provenance import SYNTHETIC_MARKER, SYNTHETIC_PREFIX, source_kind
 
 # CEPII's release ids are V + year + month (V202401); SYNTH + 4 digits is the id of the
-# project's synthetic releases (lib/synthetic.py, lib/provenance.py), no CEPII release's.
+# project's synthetic releases (lib/datasets/synthetic.py, lib/datasets/provenance.py), no CEPII release's.
 RELEASE_ID = rf"(?P<release>V\d{{6}}[a-z]?|{SYNTHETIC_PREFIX}\d{{4}})"
 FLOW_FILE = re.compile(rf"^BACI_HS(?P<rev>\d{{2}})_Y(?P<year>\d{{4}})_{RELEASE_ID}\.csv$")
 COUNTRY_FILE = re.compile(rf"^country_codes_{RELEASE_ID}\.csv$")

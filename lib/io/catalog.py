@@ -19,9 +19,9 @@ from pathlib import Path
 from pyarrow.fs import FileSelector, FileType
 from pyspark.sql import SparkSession
 
-from lib.config import _DATABASE_NAME, OutputConfig
 from lib.io import delta
 from lib.io.filesystems import arrow_filesystem
+from lib.run.config import _DATABASE_NAME, OutputConfig
 from lib.tables import TABLES
 
 # A database, or catalog.database (Unity Catalog); plain identifiers only, so no quoting games.
@@ -57,7 +57,7 @@ def list_tables(spark: SparkSession, warehouse: str) -> list[str]:
     try:
         found = _listed_tables(warehouse)
     except (OSError, ValueError, ImportError):  # no Arrow file system or credentials for it
-        from lib.report.tables import REPORT_TABLES
+        from lib.tables.report import REPORT_TABLES
 
         found = {
             name

@@ -56,7 +56,7 @@ def property_default_conf(key: str) -> str:
 
 
 def wanted_table_properties(spark: SparkSession) -> dict[str, str]:
-    """The retention properties a running job set for its tables (``lib.workflow.job_settings``,
+    """The retention properties a running job set for its tables (``lib.run.workflow.job_settings``,
     scoped to the job); empty outside a job."""
     wanted = {}
     for key in (LOG_RETENTION, DELETED_FILE_RETENTION):

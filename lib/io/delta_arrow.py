@@ -2,7 +2,7 @@
 one Delta commit of those files by delta-rs on the driver.
 
 WHY: the flows are parsed and checked by Arrow in Python tasks (lib.io.baci), and the country x
-product grid and the proximity pairs are computed by numpy in Python tasks (lib.indicators).
+product grid and the proximity pairs are computed by numpy in Python tasks (lib.measures.yearly).
 Handing ~9 million flows a year to Spark's own writer cost ~10 s converting Arrow batches to
 JVM rows and ~14 s writing them again as Parquet, per year and core; pyarrow writes the same
 file in ~1 s. Only the file descriptions (a few hundred bytes a file) travel to the driver.

@@ -1,7 +1,7 @@
 """The report's product-level analyses, DataFrame -> DataFrame over the indicator tables.
 
 Inputs are the pipeline's tables (``country_year``, ``product_year``, ``country_product_year``)
-and ``baci_countries`` for names; each function returns one report table (``lib.report.tables``).
+and ``baci_countries`` for names; each function returns one report table (``lib.tables.report``).
 Positions are 1-based and ascending (1 = least fit country / least complex product), the order
 of the report's figures 3.8 and 3.11-3.13; ranks are 1 = best.
 

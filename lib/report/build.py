@@ -13,12 +13,13 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.config import Config
+from lib.classifications.sectors import SectorMapping, sector_exports, sector_rca
 from lib.io import delta
-from lib.report import analyses, services, tables
+from lib.report import analyses, services
 from lib.report.frames import GOODS_SERVICES_SCHEME, ReportParams
 from lib.report.nestedness import nestedness_year
-from lib.sectors import SectorMapping, sector_exports, sector_rca
+from lib.run.config import Config
+from lib.tables import report as tables
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from lib.provenance import DataSource, data_source
-from lib.report import tables
+from lib.datasets.provenance import DataSource, data_source
 from lib.report.countries import Country, parse_iso3_list, require_activity, resolve_countries
+from lib.tables import report as tables
 
 Filter = tuple[str, str, Any]
 Reader = Callable[[str, list[Filter]], pd.DataFrame]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.provenance import SYNTHETIC_BANNER, DataSource
+from lib.datasets.provenance import SYNTHETIC_BANNER, DataSource
 from lib.report.frames import ReportParams
 from lib.report.render import ReportFigure
 

@@ -1,4 +1,4 @@
-"""The product space picture: the backbone of proximity (``lib.product_space_graph``), nodes
+"""The product space picture: the backbone of proximity (``lib.report.product_space_graph``), nodes
 coloured by sector and sized by world trade, one country's products with RCA >= 1 highlighted."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from lib.product_space_graph import ProductSpaceGraph
+from lib.report.product_space_graph import ProductSpaceGraph
 
 
 def product_space_plot(

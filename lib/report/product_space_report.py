@@ -1,6 +1,6 @@
 """The report's product space and export basket, from the year's rows of the indicator tables.
 
-The proximity comes from ``lib.product_space.proximity_matrix`` on the year's M (the one
+The proximity comes from ``lib.measures.product_space.proximity_matrix`` on the year's M (the one
 definition the job uses); products are named by ``product_year.description`` and put in sectors
 by the report's sector mapping. At HS6 the picture keeps the products with the largest world
 trade (``report.product_space_max_products``): a force layout of 5,000 nodes is neither quick
@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib.product_space import proximity_matrix
-from lib.product_space_graph import (
+from lib.classifications.sectors import SectorMapping
+from lib.measures.product_space import proximity_matrix
+from lib.report.frames import ReportFrames
+from lib.report.product_space_graph import (
     ProductSpaceGraph,
     product_space_graph,
     write_gexf,
     write_graphml,
 )
-from lib.report.frames import ReportFrames
-from lib.sectors import SectorMapping
 
 
 def _labels(frames: ReportFrames) -> pd.DataFrame:

@@ -6,7 +6,7 @@ table>`` (``places``, ``activities``, ``place_activity_dataset``, ``country_prod
 
 - location quotients by place for an activity group (figure 4.1: manufacturing, SIC section C,
   by default where the classification is SIC or NACE): the group's LQ is the Balassa RCA of the
-  places x (group, rest) matrix (``lib.regional.location_quotient``);
+  places x (group, rest) matrix (``lib.measures.regional.location_quotient``);
 - each place's strongest specialisations (highest LQ, latest year);
 - the places' complexity ranks (ECI, Fitness) over the years;
 - each place's closest opportunities ("adjacent areas"): activities it is not specialised in
@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from lib.regional import location_quotient
+from lib.measures.regional import location_quotient
 from lib.report.figures import MAIN_COLOUR, PALETTE, add_footer
 from lib.report.render import ReportFigure
 

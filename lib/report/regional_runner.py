@@ -10,7 +10,6 @@ from pathlib import Path
 import pyarrow as pa
 from pyspark.sql import SparkSession
 
-from lib.config import Config, parse_years
 from lib.io import delta
 from lib.report.frames import deltalake_reader, is_local, spark_reader
 from lib.report.html import page_html, synthetic_banner, write_html
@@ -23,8 +22,9 @@ from lib.report.regional import (
 )
 from lib.report.render import save_figures
 from lib.report.runner import HTML_NAME
-from lib.run_log import RunRecord
-from lib.session import build_session
+from lib.run.config import Config, parse_years
+from lib.run.run_log import RunRecord
+from lib.run.session import build_session
 
 
 def is_place_activity_warehouse(warehouse: str) -> bool:

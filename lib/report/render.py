@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lib.provenance import SYNTHETIC_NOTE
+from lib.classifications.sectors import SectorMapping, load_sector_mapping
+from lib.datasets.provenance import SYNTHETIC_NOTE
 from lib.report import figures as fg
 from lib.report.frames import GOODS_SERVICES_SCHEME, ReportFrames, ReportParams
 from lib.report.product_space_figure import product_space_plot
@@ -25,7 +26,6 @@ from lib.report.product_space_report import (
     report_product_space,
 )
 from lib.report.treemap import export_treemap, sector_colours
-from lib.sectors import SectorMapping, load_sector_mapping
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 from pyspark.sql import SparkSession
 
-from lib.config import Config, parse_years
+from lib.classifications.sectors import SectorMapping
+from lib.datasets.provenance import SYNTHETIC_BANNER
 from lib.io import delta
-from lib.provenance import SYNTHETIC_BANNER
 from lib.report.build import report_tables, write_report_tables
 from lib.report.countries import CountryError
 from lib.report.frames import (
@@ -27,9 +27,9 @@ from lib.report.html import report_html, write_html
 from lib.report.product_space_report import report_product_space, write_graph_files
 from lib.report.render import report_figures, save_figures, summary_tables
 from lib.report.services import services_with_codes
-from lib.run_log import RunRecord
-from lib.sectors import SectorMapping
-from lib.session import build_session
+from lib.run.config import Config, parse_years
+from lib.run.run_log import RunRecord
+from lib.run.session import build_session
 
 HTML_NAME = "report.html"
 

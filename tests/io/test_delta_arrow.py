@@ -42,7 +42,7 @@ def flows(exporters, values, products=None, quantity=None) -> pa.Table:
 
 
 def test_a_file_written_in_pieces_equals_the_file_written_whole(tmp_path):
-    """The streaming writer (lib.ingest writes a year's flows block by block) gives the same
+    """The streaming writer (lib.execution.ingest writes a year's flows block by block) gives the same
     rows and the same statistics as one write of all the rows; NaN in one piece drops the
     column's bounds, an all-null piece leaves them alone."""
     pieces = [

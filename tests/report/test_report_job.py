@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from lib.report import tables
+from lib.tables import report as tables
 from tests.report.job import run_job
 
 EXPECTED_FIGURES = [
@@ -122,7 +122,7 @@ def test_page_and_figures_say_whether_the_data_are_synthetic(tiny_warehouse, kin
     the page names CEPII BACI and its release, no banner, no footer."""
     from dataclasses import replace
 
-    from lib.provenance import SYNTHETIC_BANNER, SYNTHETIC_NOTE, DataSource
+    from lib.datasets.provenance import SYNTHETIC_BANNER, SYNTHETIC_NOTE, DataSource
     from lib.report.frames import deltalake_reader, load_frames, resolve_params
     from lib.report.html import report_html
     from lib.report.render import report_figures, summary_tables

@@ -6,10 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.config import ProductsConfig, RcaConfig
-from lib.hs import hs_chapters
-from lib.io.delta import read_table
-from lib.sectors import (
+from lib.classifications.hs import hs_chapters
+from lib.classifications.sectors import (
     SECTORS_DIR,
     UNMAPPED,
     SectorMappingError,
@@ -18,6 +16,8 @@ from lib.sectors import (
     sector_exports,
     sector_rca,
 )
+from lib.io.delta import read_table
+from lib.run.config import ProductsConfig, RcaConfig
 from tests.conftest import data_path
 
 

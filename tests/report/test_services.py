@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.config import CONF_DIR, ProductsConfig, RcaConfig
+from lib.classifications.sectors import load_sector_mapping, sector_exports, sector_rca
 from lib.io.delta import read_table
 from lib.report import services as sv
-from lib.sectors import load_sector_mapping, sector_exports, sector_rca
+from lib.run.config import CONF_DIR, ProductsConfig, RcaConfig
 
 
 def test_example_file_is_valid_and_labelled_illustrative():

@@ -1,0 +1,394 @@
+"""Composes the stages into the output tables: flows -> exports -> yearly indicators -> tables.
+
+Every matrix indicator of a year (RCA, M, Fitness, ECI/PCI, proximity, density, COI/COG) is
+computed ONCE, by ``lib.measures.yearly.year_indicators``, inside ONE Spark task for that year. WHY
+one task a year, placed explicitly: a year's indicators depend only on that year and its matrix
+is small (at most ~250 x 5,000), so years are the unit of parallelism. Letting Spark place
+years (``groupBy("year")``) hashes them into ``spark.sql.shuffle.partitions`` buckets, several
+years to a task, and adaptive execution may then coalesce them all into one task; here a
+cluster with as many cores as years runs every year at once.
+
+How the yearly tasks get their rows and write their outputs follows ``output.writer``
+(``lib.io.delta_arrow.use_arrow_writer``):
+
+- ``arrow`` (a warehouse the tasks reach as files): ``spark.range(years)`` makes exactly one
+  task per year; each reads its year's flows files (listed from the Delta log at the run's
+  flows version) and aggregates them with DuckDB (``lib.execution.exports.year_exports_from_files``),
+  computes every indicator, writes its ``country_product_year`` and ``product_proximity``
+  Parquet files with pyarrow and returns only the small rows (per country, per product, the
+  files it wrote). The driver commits each large table's files in one Delta commit (delta-rs).
+- ``spark``: Spark aggregates the flows table to exports and spreads the years over exactly one
+  partition each (``lib.measures.matrix.one_partition_per_year``); the yearly tasks return the small
+  rows, then the grid and the proximity pairs in two further passes over the same partitions,
+  streamed to Spark's Delta writer.
+
+The small rows (a few thousand a year) are collected on the driver as Arrow and shaped into
+``country_year``, ``product_year`` and ``fitness_convergence`` there.
+
+A place x activity table (employment by region and industry, trade by SITC product) enters
+after the flows: ``indicators_from_exports`` runs the same yearly tasks (the ``spark`` passes)
+on its rows (``lib.run.place_activity``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.pandas.types import to_arrow_schema
+
+from lib.classifications.products import product_descriptions
+from lib.execution.exports import exports_for_indicators, year_exports_from_files
+from lib.io import delta
+from lib.io.country_attributes import load_country_attributes
+from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
+from lib.measures.fitness import CONVERGENCE_SCHEMA
+from lib.measures.matrix import (
+    TABLE_COLUMN,
+    conformed_frame,
+    each_year_of_partition,
+    one_partition_per_year,
+    tagged_schema,
+)
+from lib.measures.smoothing import source_years, window_exports
+from lib.measures.yearly import (
+    YearIndicators,
+    YearSettings,
+    grid_rows,
+    proximity_blocks,
+    summary_tables,
+    year_indicators,
+)
+from lib.run import progress
+from lib.run.config import Config
+from lib.tables import TABLES, spark_schema
+
+COUNTRY_SUMMARY_SCHEMA = spark_schema("country_year", exclude=["iso3", "country_name"])
+PRODUCT_SUMMARY_SCHEMA = spark_schema("product_year", exclude=["description"])
+TRADED_SCHEMA = spark_schema("country_year", ["year", "country_code"])
+# What a yearly task reports of each data file it wrote itself: its table and Delta add action.
+WRITTEN_FILES_SCHEMA = T.StructType(
+    [
+        T.StructField("year", T.IntegerType(), False),
+        T.StructField("table", T.StringType(), False),
+        T.StructField("add", T.StringType(), False),
+    ]
+)
+SMALL_SCHEMAS = {
+    "country": COUNTRY_SUMMARY_SCHEMA,
+    "product": PRODUCT_SUMMARY_SCHEMA,
+    "convergence": CONVERGENCE_SCHEMA,
+    "traded": TRADED_SCHEMA,
+    "files": WRITTEN_FILES_SCHEMA,
+}
+SMALL_TAGGED = tagged_schema(SMALL_SCHEMAS)
+GRID_SCHEMA = spark_schema("country_product_year")
+PROXIMITY_SCHEMA = spark_schema("product_proximity")
+TASK_WRITTEN_TABLES = (delta.COUNTRY_PRODUCT_YEAR, delta.PRODUCT_PROXIMITY)
+
+
+@dataclass
+class IndicatorTables:
+    """The output of the yearly tasks for the years computed.
+
+    The small tables are on the driver (Arrow). ``written_files`` lists, per table written by
+    the tasks themselves (arrow writer), the Delta add actions to commit; with the Spark writer
+    the large tables are lazy DataFrames instead (``country_product_year``,
+    ``product_proximity``), computed when written.
+    """
+
+    country_year: pa.Table
+    product_year: pa.Table
+    fitness_convergence: pa.Table
+    written_files: dict[str, list[dict]]
+    country_product_year: DataFrame | None = None
+    product_proximity: DataFrame | None = None
+    cached: tuple[DataFrame, ...] = ()
+
+    def release(self) -> None:
+        for df in self.cached:
+            df.unpersist()
+
+
+def compute_indicators(
+    spark: SparkSession,
+    config: Config,
+    years: list[int],
+    flows_version: int | None,
+) -> IndicatorTables:
+    """Run the yearly tasks of ``years`` (see the module docstring) and return their output."""
+    warehouse = config.output.warehouse
+    names = delta.read_arrow(
+        spark, warehouse, delta.COUNTRIES, ["country_code", "iso3", "country_name"]
+    ).to_pandas()
+    products = delta.read_arrow(spark, warehouse, delta.PRODUCTS, ["product", "description"])
+    settings = YearSettings.from_config(config, load_country_attributes(config, names))
+    # With smoothing a year's task needs the exports of its window (lib.measures.smoothing).
+    read_years = source_years(years, config.rca.smoothing_years)
+    flow_files = None
+    if use_arrow_writer(config.output.writer, warehouse):
+        flows_uri = delta.table_path(warehouse, delta.FLOWS)
+        flow_files = data_files_by_year(flows_uri, flows_version, read_years)
+    if flow_files is not None:
+        small, written, large, cached = _arrow_tasks(spark, config, settings, flow_files, years)
+    else:
+        small, written, large, cached = _spark_tasks(spark, config, settings, years)
+    descriptions = product_descriptions(products.to_pandas(), config.products.level)
+    return _tables(small, written, large, cached, names, descriptions)
+
+
+def indicators_from_exports(
+    exports: DataFrame,
+    names: pd.DataFrame,
+    descriptions: pd.DataFrame,
+    config: Config,
+    years: list[int],
+) -> IndicatorTables:
+    """The same yearly tasks on exports rows that do not come from BACI flows (a place x
+    activity table: ``lib.run.place_activity``): ``exports`` has year, country_code, product,
+    export_value; ``names`` country_code, iso3, country_name; ``descriptions`` product,
+    description. Every country with a row is in ``country_year``. The Spark writer's passes
+    (``_spark_tasks``) run them."""
+    settings = YearSettings.from_config(config)
+    traded = {
+        year: group["country_code"].to_numpy()
+        for year, group in exports.select("year", "country_code")
+        .distinct()
+        .toPandas()
+        .groupby("year")
+    }
+    exports = _windowed(exports, years, config.rca.smoothing_years)
+    small, written, large, cached = _exports_tasks(exports, traded, settings, years)
+    return _tables(small, written, large, cached, names, descriptions)
+
+
+def _tables(small, written, large, cached, names, descriptions) -> IndicatorTables:
+    return IndicatorTables(
+        country_year=_country_year(small["traded"], small["country"], names),
+        product_year=_product_year(small["product"], descriptions),
+        fitness_convergence=small["convergence"],
+        written_files=written,
+        country_product_year=large.get(delta.COUNTRY_PRODUCT_YEAR),
+        product_proximity=large.get(delta.PRODUCT_PROXIMITY),
+        cached=cached,
+    )
+
+
+# --- the yearly task ------------------------------------------------------------------------
+
+YearOutputs = dict[str, pd.DataFrame]
+
+
+def _year_outputs(
+    year: int,
+    exports: pd.DataFrame,
+    traded: np.ndarray,
+    settings: YearSettings,
+    write: Callable[[YearIndicators], list[tuple[str, dict]]] | None,
+) -> YearOutputs:
+    """One year's small rows; with ``write`` (arrow writer) also that year's large files,
+    written by ``write`` and described in the ``files`` rows."""
+    ind = year_indicators(year, exports, settings)
+    out = summary_tables(ind, settings)
+    out["traded"] = pd.DataFrame(
+        {"year": np.full(len(traded), year, np.int32), "country_code": traded.astype(np.int32)}
+    )
+    written = write(ind) if write is not None else []
+    out["files"] = pd.DataFrame(
+        {
+            "year": np.full(len(written), year, dtype=np.int32),
+            "table": [name for name, _ in written],
+            "add": [json.dumps(add) for _, add in written],
+        }
+    )
+    return out
+
+
+def _tagged_batches(outputs: YearOutputs) -> Iterator[pa.RecordBatch]:
+    """The frames of one year as record batches of the tagged union schema."""
+    schema = to_arrow_schema(SMALL_TAGGED)
+    for name, frame in outputs.items():
+        if len(frame):
+            tagged = conformed_frame(frame.assign(**{TABLE_COLUMN: name}), SMALL_TAGGED)
+            yield from pa.Table.from_pandas(
+                tagged, schema=schema, preserve_index=False
+            ).to_batches()
+
+
+def _collect_small(df: DataFrame) -> dict[str, pa.Table]:
+    """The tagged small rows of every year, collected once (Arrow) and split by table."""
+    collected = df.toArrow()
+    tags = collected.column(TABLE_COLUMN)
+    out = {}
+    for name, schema in SMALL_SCHEMAS.items():
+        rows = collected.filter(pa.compute.equal(tags, name))
+        out[name] = rows.select(schema.fieldNames()).cast(to_arrow_schema(schema))
+    return out
+
+
+def _arrow_tasks(
+    spark: SparkSession,
+    config: Config,
+    settings: YearSettings,
+    files: dict[int, list[str]],
+    targets: list[int],
+):
+    """One task per year: read the year's flows files (with smoothing: those of its window,
+    each year aggregated on its own), compute, write the large tables' files."""
+    years = sorted(y for y in targets if y in files)
+    window = config.rca.smoothing_years
+    products = config.products
+    chapters = products.erratic_chapters if products.exclude_erratic else ()
+    level, unspecified = products.level, products.exclude_unspecified
+    tables = TASK_WRITTEN_TABLES if settings.product_space else TASK_WRITTEN_TABLES[:1]
+    uris = {name: delta.table_path(config.output.warehouse, name) for name in tables}
+    for name, uri in uris.items():  # before any task writes into the table's folder
+        delta.ensure_table(spark, uri, TABLES[name])
+
+    def write(ind: YearIndicators) -> list[tuple[str, dict]]:
+        """The year's grid file, then its proximity files in blocks of consecutive product_a
+        (a task never holds a year's ~50 million HS6 pair rows at once), each written before
+        the next is made."""
+        written = []
+        frames = [(delta.COUNTRY_PRODUCT_YEAR, grid_rows(ind))]
+        if delta.PRODUCT_PROXIMITY in uris:
+            blocks = proximity_blocks(ind, settings.min_proximity)
+            frames = chain(frames, ((delta.PRODUCT_PROXIMITY, block) for block in blocks))
+        for name, frame in frames:
+            if len(frame):
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                written.append((name, write_data_file(table, uris[name], name, {"year": ind.year})))
+        return written
+
+    def run(marks: str, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for index in batch.column("id").to_pylist():
+                year = years[index]
+                exports, traded = year_exports_from_files(files[year], level, chapters, unspecified)
+                exports = exports.to_pandas()
+                if window > 1:  # the other years of the window, tagged with their year
+                    earlier = [
+                        year_exports_from_files(files[s], level, chapters, unspecified)[0]
+                        .to_pandas()
+                        .assign(source_year=s)
+                        for s in range(year - window + 1, year)
+                        if s in files
+                    ]
+                    exports = pd.concat([exports.assign(source_year=year), *earlier])
+                outputs = _year_outputs(year, exports, traded.to_numpy(), settings, write)
+                progress.mark_finished(marks, str(year))
+                yield from _tagged_batches(outputs)
+
+    one_task_per_year = spark.range(0, len(years), numPartitions=max(1, len(years)))
+    with progress.finished_tasks() as finished:  # the indicators stage advances year by year
+        tasks = one_task_per_year.mapInArrow(partial(run, finished.folder), SMALL_TAGGED)
+        small = _collect_small(tasks)
+    written: dict[str, list[dict]] = {name: [] for name in tables}
+    for row in small.pop("files").to_pylist():
+        written[row["table"]].append(json.loads(row["add"]))
+    return small, written, {}, ()
+
+
+def _spark_tasks(spark: SparkSession, config: Config, settings: YearSettings, years: list[int]):
+    """Spark aggregates the flows; the yearly tasks run on one partition per year, three
+    passes (small rows, grid, proximity pairs), the large ones streamed to Spark's writer."""
+    window = config.rca.smoothing_years
+    flows = delta.read_table(spark, config.output.warehouse, delta.FLOWS).where(
+        F.col("year").isin(source_years(years, window))
+    )
+    traded = {
+        year: group["country_code"].to_numpy()
+        for year, group in _traded(flows).toPandas().groupby("year")
+    }
+    exports = _windowed(exports_for_indicators(flows, config), years, window)
+    return _exports_tasks(exports, traded, settings, years)
+
+
+def _windowed(exports: DataFrame, years: list[int], window: int) -> DataFrame:
+    """With smoothing, each year's rows copied to the target years whose window holds them."""
+    return window_exports(exports, years, window) if window > 1 else exports
+
+
+def _exports_tasks(
+    exports: DataFrame, traded: dict[int, np.ndarray], settings: YearSettings, years: list[int]
+):
+    """The yearly tasks of ``_spark_tasks`` on exports rows (year, country_code, product,
+    export_value) and the countries of each year's country table (``traded``)."""
+    exports = one_partition_per_year(exports, years).persist(StorageLevel.MEMORY_AND_DISK)
+
+    def small_rows(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+        outputs = _year_outputs(year, rows, traded.get(year, np.empty(0)), settings, None)
+        yield from _tagged_batches(outputs)
+
+    def grid(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+        # Fitness is not in the grid: skip it in this pass.
+        ind = year_indicators(year, rows, settings.without_fitness())
+        yield from _frame_batches(grid_rows(ind), GRID_SCHEMA)
+
+    def pairs(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+        ind = year_indicators(year, rows, settings.without_fitness())
+        for block in proximity_blocks(ind, settings.min_proximity):
+            yield from _frame_batches(block, PROXIMITY_SCHEMA)
+
+    small = _collect_small(exports.mapInArrow(each_year_of_partition(small_rows), SMALL_TAGGED))
+    small.pop("files")
+    large = {
+        delta.COUNTRY_PRODUCT_YEAR: exports.mapInArrow(each_year_of_partition(grid), GRID_SCHEMA)
+    }
+    if settings.product_space:
+        large[delta.PRODUCT_PROXIMITY] = exports.mapInArrow(
+            each_year_of_partition(pairs), PROXIMITY_SCHEMA
+        )
+    return small, {}, large, (exports,)
+
+
+def _frame_batches(frame: pd.DataFrame, schema: T.StructType) -> Iterator[pa.RecordBatch]:
+    arrow = to_arrow_schema(schema)
+    table = pa.Table.from_pandas(conformed_frame(frame, schema), schema=arrow, preserve_index=False)
+    yield from table.to_batches()
+
+
+def _traded(flows: DataFrame) -> DataFrame:
+    """year, country_code of every country that exported or imported."""
+    return (
+        flows.select("year", F.col("exporter").alias("country_code"))
+        .union(flows.select("year", F.col("importer").alias("country_code")))
+        .distinct()
+    )
+
+
+# --- the small tables, on the driver --------------------------------------------------------
+
+
+def _country_year(traded: pa.Table, country: pa.Table, names: pd.DataFrame) -> pa.Table:
+    """Every country that traded in the year (exporter or importer), with its yearly rows and
+    its names (country_code, iso3, country_name)."""
+    names = names.drop_duplicates("country_code")
+    rows = (
+        traded.to_pandas()
+        .merge(country.to_pandas(), on=["year", "country_code"], how="left")
+        .merge(names, on="country_code", how="left")
+    )
+    rows["export_value"] = rows["export_value"].fillna(0.0)
+    rows["in_core"] = rows["in_core"].astype("boolean").fillna(False)  # importers only: not in it
+    schema = spark_schema("country_year")
+    ordered = conformed_frame(rows.sort_values(["year", "country_code"]), schema)
+    return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)
+
+
+def _product_year(product: pa.Table, descriptions: pd.DataFrame) -> pa.Table:
+    """Every product's yearly rows and its description (product, description)."""
+    rows = product.to_pandas().merge(descriptions, on="product", how="left")
+    schema = spark_schema("product_year")
+    ordered = conformed_frame(rows.sort_values(["year", "product"]), schema)
+    return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)

@@ -1,0 +1,432 @@
+"""One typed configuration for every methodology option.
+
+Defaults live in ``conf/default.toml``; a preset (``conf/atlas.toml``) and ``--set key=value``
+overrides are layered on top. Errors are raised before Spark starts, naming the offending key.
+Every run records ``config.to_dict()`` in the run log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+# conf/ of the project; when lib/ runs from the zip shipped to a cluster, ECX_CONF_DIR (set by
+# spark-submit.sh) points at it, and without the file the dataclass defaults below apply: a test
+# keeps conf/default.toml identical to them.
+CONF_DIR = Path(os.environ.get("ECX_CONF_DIR", Path(__file__).resolve().parents[2] / "conf"))
+DEFAULT_CONFIG = CONF_DIR / "default.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, reported with the dotted key it concerns."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"config key '{key}': {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    source: str = ""  # BACI release folder or zip; "" = the embedded default release
+    # Optional CSV country,year,population,gdp_per_capita (README, "Country attributes").
+    country_attributes: str = ""
+    years: str = ""  # "1995-2010", "2001,2005" or "" for every year in the release
+    # What a place x activity table (lib.io.place_activity) holds; stored in
+    # place_activity_dataset. "" = "place", "unspecified", "value" (uk-regions sets its own).
+    place_kind: str = ""  # country, region, ...
+    activity_classification: str = ""  # HS, SITC rev. 2, SIC 2007 division, NAICS, ...
+    value_measure: str = ""  # employees, exports USD, ...
+    synthetic: bool = False  # the table's data are made up (labelled SYNTHETIC everywhere)
+    note: str = ""  # origin of the data, shown in the regional report
+
+    def validate(self) -> None:
+        parse_years(self.years, key="input.years")
+
+
+# Delta's default deletedFileRetentionDuration and the threshold of its VACUUM safety check.
+MIN_DELETED_FILE_RETENTION_DAYS = 7
+# A metastore database, or catalog.database (Unity Catalog); plain identifiers only.
+_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    warehouse: str = (
+        "./warehouse"  # local path or any Hadoop URI (s3a://, abfss://, gs://, hdfs://)
+    )
+    catalog_database: str = ""  # "" = path-only tables; else also registered in this database
+    optimize_after_ingest: bool = True
+    # How the large tables (baci_flows, country_product_year, product_proximity) are written:
+    # arrow (the tasks write pyarrow files, one Delta commit; 2-3x faster), spark (Spark's Delta
+    # writer), auto (arrow for a local warehouse, spark elsewhere).
+    writer: Literal["auto", "arrow", "spark"] = "auto"
+    # Delta retention: how long time travel to earlier runs is promised (README, "Maintenance").
+    log_retention_days: int = 30
+    deleted_file_retention_days: int = 7
+
+    def validate(self) -> None:
+        if not self.warehouse:
+            raise ConfigError("output.warehouse", "must not be empty")
+        if self.log_retention_days < 1:
+            raise ConfigError("output.log_retention_days", "must be at least 1")
+        if self.deleted_file_retention_days < MIN_DELETED_FILE_RETENTION_DAYS:
+            # Delta's VACUUM safety floor: below it a running reader may lose its files.
+            raise ConfigError(
+                "output.deleted_file_retention_days",
+                f"must be at least {MIN_DELETED_FILE_RETENTION_DAYS} (Delta's safety floor)",
+            )
+        if self.catalog_database and not _DATABASE_NAME.match(self.catalog_database):
+            raise ConfigError(
+                "output.catalog_database",
+                f"'{self.catalog_database}' is not a database name such as ecx or "
+                "catalog.database such as main.ecx (letters, digits and _ only)",
+            )
+
+
+@dataclass(frozen=True)
+class ProductsConfig:
+    level: Literal["hs2", "hs4", "hs6"] = "hs4"
+    exclude_erratic: bool = True
+    erratic_chapters: tuple[str, ...] = ("71", "97")
+    # BACI's "not specified according to kind" codes (999999, 9999AA).
+    exclude_unspecified: bool = True
+    # Products whose world exports in a year are below this (thousands of USD) are dropped.
+    min_world_export: float = 0.0
+
+    def validate(self) -> None:
+        for chapter in self.erratic_chapters:
+            if len(chapter) != 2 or not chapter.isdigit():
+                raise ConfigError(
+                    "products.erratic_chapters", f"'{chapter}' is not a 2-digit HS chapter"
+                )
+        if self.min_world_export < 0:
+            raise ConfigError("products.min_world_export", "must not be negative")
+
+
+@dataclass(frozen=True)
+class CountriesConfig:
+    # Countries whose total exports in a year are below this (thousands of USD) are dropped.
+    min_export_value: float = 0.0
+    # Countries with fewer people are dropped (needs input.country_attributes; unknown: kept).
+    min_population: float = 0.0
+
+    def validate(self) -> None:
+        if self.min_export_value < 0:
+            raise ConfigError("countries.min_export_value", "must not be negative")
+        if self.min_population < 0:
+            raise ConfigError("countries.min_population", "must not be negative")
+
+
+@dataclass(frozen=True)
+class RcaConfig:
+    threshold: float = 1.0
+    # Presence test: RCA >= threshold (R, py-ecomplexity, Datawheel) or RCA > threshold (Stata/Atlas).
+    strict: bool = False
+    # rca, rpop (exports per person, needs input.country_attributes) or both (either test), as
+    # Stata ecomplexity and py-ecomplexity.
+    presence_test: Literal["rca", "rpop", "both"] = "rca"
+    rpop_threshold: float = 1.0
+    # RCA and M of year t from the exports of t, t-1, ..., t-k+1 (lib.measures.smoothing): k years,
+    # weighted by smoothing_weights (for t, t-1, ...; empty = equal weights, the k-year mean).
+    smoothing_years: int = 1
+    smoothing_weights: tuple[float, ...] = ()
+
+    def validate(self) -> None:
+        if self.smoothing_years < 1:
+            raise ConfigError("rca.smoothing_years", "must be at least 1 (1 = no smoothing)")
+        if self.smoothing_weights and len(self.smoothing_weights) != self.smoothing_years:
+            raise ConfigError(
+                "rca.smoothing_weights",
+                f"{len(self.smoothing_weights)} weights for rca.smoothing_years = "
+                f"{self.smoothing_years}: give one per year (t, t-1, ...) or none",
+            )
+        if any(w < 0 for w in self.smoothing_weights) or (
+            self.smoothing_weights and self.smoothing_weights[0] <= 0
+        ):
+            raise ConfigError(
+                "rca.smoothing_weights", "must not be negative, and the year's own must be > 0"
+            )
+        if self.threshold <= 0:
+            raise ConfigError("rca.threshold", "must be positive")
+        if self.rpop_threshold <= 0:
+            raise ConfigError("rca.rpop_threshold", "must be positive")
+
+
+@dataclass(frozen=True)
+class FitnessConfig:
+    # tacchella (Tacchella et al. 2012), nhefc (non-homogeneous map, Servedio et al. 2018) or
+    # genepy (Sciarra et al. 2020): what the fitness / complexity columns hold.
+    method: Literal["tacchella", "nhefc", "genepy"] = "tacchella"
+    # delta of the non-homogeneous map (nhefc only); > 0.
+    nhefc_delta: float = 1e-3
+    max_iterations: int = 200  # N updates starting from F = Q = 1
+    tolerance: float = 1e-12  # stop when max |change| of F and Q falls below; 0 = run all N
+
+    def validate(self) -> None:
+        if self.max_iterations < 1:
+            raise ConfigError("fitness.max_iterations", "must be at least 1")
+        if self.nhefc_delta <= 0:
+            raise ConfigError("fitness.nhefc_delta", "must be positive")
+        if self.tolerance < 0:
+            raise ConfigError("fitness.tolerance", "must not be negative")
+
+
+@dataclass(frozen=True)
+class EciConfig:
+    # atlas: Stata ecomplexity (sd over the country x product rows; PCI on ECI's scale);
+    # zscore: plain z-scores of ECI and of PCI over countries and products (sample sd).
+    normalization: Literal["atlas", "zscore"] = "atlas"
+    # The Atlas two-step: PCI (and every other indicator) on the core left by the size rules
+    # (countries.*, products.min_world_export); then every exporter's ECI = mean PCI of the core
+    # products it has (M from the RCA among all exporters). in_core flags the core's rows.
+    two_step: bool = False
+
+    def validate(self) -> None:
+        if self.two_step and self.normalization != "atlas":
+            raise ConfigError(
+                "eci.two_step",
+                "needs eci.normalization = atlas (ECI = mean PCI of a country's products only "
+                "holds on the atlas scale)",
+            )
+
+
+@dataclass(frozen=True)
+class ProductSpaceConfig:
+    enabled: bool = True
+    # Pairs with proximity below this are not written to product_proximity (0 = all non-zero).
+    min_proximity: float = 0.0
+    # phi_pp used inside density and COG: 0 as Stata ecomplexity / the Atlas, 1 as py-ecomplexity
+    # and the R package. The proximity table never holds the diagonal.
+    proximity_diagonal: float = 0.0
+
+    def validate(self) -> None:
+        if not 0 <= self.min_proximity <= 1:
+            raise ConfigError("product_space.min_proximity", "must be between 0 and 1")
+        if self.proximity_diagonal not in (0.0, 1.0):
+            raise ConfigError("product_space.proximity_diagonal", "must be 0 or 1")
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    shuffle_partitions: int = 8
+
+    def validate(self) -> None:
+        if self.shuffle_partitions < 1:
+            raise ConfigError("spark.shuffle_partitions", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """The country report (jobs/report.py, docs/report.md)."""
+
+    country: str = "GBR"  # ISO3
+    compare: tuple[str, ...] = ("DEU", "FRA", "ITA", "USA", "JPN", "CAN")
+    years: str = ""  # "1995-2010"; "" = every year with indicators
+    sector_scheme: str = "goods15"  # goods15, hs_sections or a CSV path (hs2/hs4/hs6 -> sector)
+    sector_column: str = ""  # sector column of a CSV scheme; "" = "sector" or its only column
+    services: str = ""  # optional services exports CSV (country,year,category,value)
+    adjacent_top: int = 20  # rows of the gained/lost and adjacent-products tables
+    # The product space picture: links kept besides the maximum spanning tree (Hidalgo et al.
+    # 2007: 0.55), and the most traded products drawn (a force layout of HS6 is unreadable).
+    product_space_min_link: float = 0.55
+    product_space_max_products: int = 1500
+
+    def validate(self) -> None:
+        for key, code in [("report.country", self.country)] + [
+            ("report.compare", c) for c in self.compare
+        ]:
+            if len(code) != 3 or not code.isalpha():
+                raise ConfigError(key, f"'{code}' is not an ISO3 country code such as GBR")
+        parse_years(self.years, key="report.years")
+        if not self.sector_scheme:
+            raise ConfigError("report.sector_scheme", "must not be empty")
+        if self.adjacent_top < 1:
+            raise ConfigError("report.adjacent_top", "must be at least 1")
+        if not 0 < self.product_space_min_link <= 1:
+            raise ConfigError("report.product_space_min_link", "must be in (0, 1]")
+        if self.product_space_max_products < 2:
+            raise ConfigError("report.product_space_max_products", "must be at least 2")
+
+
+@dataclass(frozen=True)
+class Config:
+    input: InputConfig = field(default_factory=InputConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    products: ProductsConfig = field(default_factory=ProductsConfig)
+    countries: CountriesConfig = field(default_factory=CountriesConfig)
+    rca: RcaConfig = field(default_factory=RcaConfig)
+    fitness: FitnessConfig = field(default_factory=FitnessConfig)
+    eci: EciConfig = field(default_factory=EciConfig)
+    product_space: ProductSpaceConfig = field(default_factory=ProductSpaceConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, default=list)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Config:
+        return from_dict(_deep_merge(self.to_dict(), _nest(overrides)))
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+) -> Config:
+    """Defaults, then the preset file ``path`` (only the keys it sets), then ``--set`` overrides."""
+    data = _read_toml(DEFAULT_CONFIG) if DEFAULT_CONFIG.exists() else {}
+    if path:
+        data = _deep_merge(data, _read_toml(Path(path)))
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides)
+    if overrides:
+        data = _deep_merge(data, _nest(overrides))
+    return from_dict(data)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["fitness.max_iterations=19", "products.level=hs6"]`` -> typed values (TOML literals)."""
+    result: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(item, "an override must look like key=value, e.g. rca.threshold=1.0")
+        key, raw = (part.strip() for part in item.split("=", 1))
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # bare words such as hs6 or atlas are strings
+        result[key] = value
+    return result
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    hints = typing.get_type_hints(Config)
+    kwargs = {}
+    for name, values in data.items():
+        if name not in sections:
+            raise ConfigError(name, f"unknown section; known sections: {', '.join(sections)}")
+        if not isinstance(values, dict):
+            raise ConfigError(name, "must be a table of options")
+        kwargs[name] = _build_section(name, hints[name], values)
+    config = Config(**kwargs)
+    for name in sections:
+        section = getattr(config, name)
+        if hasattr(section, "validate"):
+            section.validate()
+    return config
+
+
+def _build_section(section: str, cls: type, values: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in values.items():
+        dotted = f"{section}.{key}"
+        if key not in hints:
+            raise ConfigError(dotted, f"unknown key; known keys in [{section}]: {', '.join(hints)}")
+        kwargs[key] = _coerce(dotted, hints[key], value)
+    return cls(**kwargs)
+
+
+def _coerce(key: str, expected: Any, value: Any) -> Any:
+    origin = typing.get_origin(expected)
+    if origin is Literal:
+        choices = typing.get_args(expected)
+        if value not in choices:
+            raise ConfigError(key, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(key, f"must be a list, got {type(value).__name__}")
+        return tuple(_coerce(key, typing.get_args(expected)[0], v) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        raise NotImplementedError(key)
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"must be true or false, got {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"must be a whole number, got {value!r}")
+        return value
+    if expected is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, f"must be a number, got {value!r}")
+        return float(value)
+    if expected is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, got {value!r}")
+        return value
+    raise ConfigError(key, f"unsupported type {expected}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(str(path), "config file not found")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        parts = key.split(".")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(
+                key, "overrides are written section.key=value, e.g. rca.threshold=1.0"
+            )
+        nested.setdefault(parts[0], {})[parts[1]] = value
+    return nested
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+# --- helpers shared by jobs ---------------------------------------------------------------
+
+
+def parse_years(spec: str, key: str = "years") -> list[int] | None:
+    """``"1995-2010"`` -> [1995..2010]; ``"2001,2005"`` -> [2001, 2005]; ``""`` -> None (all)."""
+    spec = spec.strip()
+    if not spec:
+        return None
+    years: set[int] = set()
+    for part in spec.split(","):
+        bounds = part.strip().split("-", 1)
+        try:
+            first, last = int(bounds[0]), int(bounds[-1])
+        except ValueError as exc:
+            raise ConfigError(
+                key, f"'{spec}' is not a year list such as 1995-2010 or 2001,2005"
+            ) from exc
+        if first > last:
+            raise ConfigError(key, f"range {part.strip()} runs backwards")
+        years.update(range(first, last + 1))
+    if any(y < 1900 or y > 2100 for y in years):
+        raise ConfigError(key, f"years must lie between 1900 and 2100, got '{spec}'")
+    return sorted(years)

@@ -1,0 +1,212 @@
+"""Proximity, density, COI and COG against the R package, Stata and py-ecomplexity.
+
+Tolerances: 1e-12 for proximity (a ratio of integers), 1e-6 absolute against Stata's COI and the
+Stata density / COG cells quoted below, and 1e-6 against py-ecomplexity's density / COG / COI
+(we reach ~1e-15 everywhere).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib.measures.eci import eci_pci_matrix
+from lib.measures.product_space import density_and_outlook_matrix, proximity_matrix
+from lib.measures.yearly import YearSettings, proximity_blocks, year_indicators
+from tests.conftest import data_path
+from tests.reference_data import (
+    CID_DIR,
+    R_DIR,
+    r_package_exports,
+    stata_fixture_exports,
+    stata_fixture_trade,
+    yearly_core,
+)
+
+# Cells of Stata's full fixture (cid-harvard/py-ecomplexity, MIT, tests/fixtures/
+# stata_ground_truth.csv at 554cc5dc), whose density and cog columns tests/data does not carry:
+# (year, origin, hs92) -> (density, cog), digits verbatim. They pin the Stata conventions
+# (diagonal 0, COG divided by ECI's long-row sample sd) that py-ecomplexity does not follow.
+STATA_CELLS = {
+    (1995, "aut", "1704"): (0.4624999999999999, -0.6248181469470029),
+    (1995, "aut", "3917"): (0.6070959264126149, 0.0),
+    (1995, "blx", "3917"): (0.442838370565046, 0.5761814670034898),
+    (1995, "che", "6810"): (0.4518272425249169, -0.819291252880997),
+    (1995, "deu", "9403"): (0.3522975929978118, -0.6411157914844777),
+    (1996, "gbr", "2007"): (0.5384615384615384, -0.4037740417285279),
+    (1996, "ita", "9403"): (0.4989429175475686, 0.0),
+    (1996, "pol", "3917"): (0.1611624834874505, 0.6607440169607551),
+    (1996, "svn", "7010"): (0.4642313546423135, 0.4292687282861034),
+}
+
+
+# --- independent, plain implementations (test-only) ----------------------------------------
+
+
+def plain_proximity_r(M: np.ndarray) -> np.ndarray:
+    """The R package's definition: (M'M) / outer(u, u, pmax) -- diagonal 1 there."""
+    u = M.sum(axis=0)
+    return (M.T @ M) / np.maximum(u[:, None], u[None, :])
+
+
+def plain_outlook(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Density, COG, COI with loops, kp from a P x P eig (Stata's formulation)."""
+    n_c, n_p = M.shape
+    d, u = M.sum(1), M.sum(0)
+    values, vectors = np.linalg.eig((M / u / d[:, None]).T @ M)
+    kp = vectors[:, np.argsort(-values.real)[1]].real
+    kc = (M / d[:, None]) @ kp
+    if np.corrcoef(d, kc)[0, 1] < 0:
+        kp, kc = -kp, -kc
+    phi = np.zeros((n_p, n_p))
+    for a in range(n_p):
+        for b in range(n_p):
+            if a != b:
+                phi[a, b] = (M[:, a] * M[:, b]).sum() / max(u[a], u[b])
+    density = np.zeros((n_c, n_p))
+    cog = np.zeros((n_c, n_p))
+    coi = np.zeros(n_c)
+    for c in range(n_c):
+        for p in range(n_p):
+            density[c, p] = sum(M[c, q] * phi[q, p] for q in range(n_p)) / phi[:, p].sum()
+            if M[c, p] == 0:
+                coi[c] += density[c, p] * kp[p]
+                cog[c, p] = sum(
+                    (1 - M[c, q]) * phi[q, p] * kp[q] / phi[q].sum() for q in range(n_p)
+                )
+    sd_eci = np.repeat(kc, n_p).std(ddof=1)
+    long_coi = np.repeat(coi, n_p)
+    return density, cog / sd_eci, (coi - long_coi.mean()) / long_coi.std(ddof=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_core_matches_plain_loops(seed):
+    rng = np.random.default_rng(seed)
+    M = (rng.random((8, 11)) < 0.4).astype(float)
+    M[M.sum(1) == 0, 0] = 1
+    M[0, M.sum(0) == 0] = 1
+    density, cog, coi = plain_outlook(M)
+    res = density_and_outlook_matrix(M, eci_pci_matrix(M, "atlas").pci, 0.0, "atlas")
+    assert np.max(np.abs(res.density - density)) < 1e-12, "density vs loops (atol 1e-12)"
+    assert np.max(np.abs(res.cog - cog)) < 1e-9, "COG vs loops + P x P eig (atol 1e-9)"
+    assert np.max(np.abs(res.coi - coi)) < 1e-9, "COI vs loops + P x P eig (atol 1e-9)"
+    phi = proximity_matrix(M)
+    assert np.allclose(phi, phi.T, rtol=0, atol=0) and np.all(np.diag(phi) == 0)
+
+
+def test_proximity_matches_r_definition():
+    """The R package's real trade data through the job's yearly core: the proximity pairs it
+    writes equal the R package's definition on the package's own M."""
+    exports, codes = r_package_exports()
+    ind = year_indicators(2000, exports, YearSettings())
+    got = pd.concat(proximity_blocks(ind), ignore_index=True)
+
+    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
+    products = np.array(sorted(ones["product"].unique()))
+    M = np.zeros((len(codes), len(products)))
+    M[ones["country"].map(codes).to_numpy(), np.searchsorted(products, ones["product"])] = 1
+    phi = plain_proximity_r(M)
+    np.fill_diagonal(phi, 0)  # R stores 1 on the diagonal; our table never lists it
+    a, b = np.nonzero(phi)
+    expected = pd.Series(phi[a, b], index=pd.MultiIndex.from_arrays([products[a], products[b]]))
+
+    assert (got["year"] == 2000).all()
+    assert not (got["product_a"] == got["product_b"]).any(), "no diagonal rows"
+    assert len(got) == len(expected), "both orders of every non-zero pair, once each"
+    got = got.set_index(["product_a", "product_b"])["proximity"]
+    diff = np.max(np.abs(got.loc[expected.index].to_numpy() - expected.to_numpy()))
+    assert diff < 1e-12, f"proximity vs R definition: {diff:.3g} (atol 1e-12)"
+
+    threshold = 0.5
+    filtered = sum(len(block) for block in proximity_blocks(ind, threshold))
+    assert filtered == int((expected >= threshold).sum())
+
+
+@pytest.fixture(scope="module")
+def stata_core():
+    exports, codes = stata_fixture_exports()
+    return stata_fixture_trade(), codes, exports
+
+
+def _named(pdf, codes):
+    inverse = {i: c for c, i in codes.items()}
+    return pdf.assign(origin=pdf["country_code"].map(inverse))
+
+
+def test_stata_coi_and_cells(stata_core):
+    _, codes, exports = stata_core
+    core = yearly_core(exports)
+    got = _named(core.country, codes)
+    ref = pd.read_csv(data_path(*CID_DIR, "stata_ground_truth_country.csv"))
+    merged = ref.merge(got, on=["year", "origin"], suffixes=("_stata", ""), validate="1:1")
+    assert len(merged) == 20
+    d_coi = np.max(np.abs(merged["coi"] - merged["coi_stata"]))
+    assert d_coi < 1e-6, f"COI vs Stata: {d_coi:.3g} (atol 1e-6)"
+
+    cells = _named(core.grid, codes).set_index(["year", "origin", "product"])
+    assert len(cells) == 2 * 10 * 30, "full country x product grid per year"
+    for key, (density, cog) in STATA_CELLS.items():
+        assert abs(cells.loc[key, "density"] - density) < 1e-6, f"density {key} vs Stata (1e-6)"
+        assert abs(cells.loc[key, "cog"] - cog) < 1e-6, f"cog {key} vs Stata (1e-6)"
+
+
+def test_density_cog_match_py_ecomplexity(stata_core):
+    """py-ecomplexity 0.5.3 runs under pandas 2.3. Its conventions: proximity diagonal 1 and the
+    population sd over countries (for ECI, hence the COG divisor, and for COI). With
+    proximity_diagonal = 1 our density is its density; our COG and COI times
+    sqrt(CP / (CP - 1)) (long-row sample sd -> population sd) are its COG and COI."""
+    from ecomplexity import ecomplexity
+
+    trade, codes, exports = stata_core
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ecomplexity(
+            trade,
+            {"time": "year", "loc": "origin", "prod": "hs92", "val": "export_val"},
+            verbose=False,
+            check_logsupermodularity=False,
+        )
+    core = yearly_core(exports, proximity_diagonal=1.0)
+    got = _named(core.grid, codes).rename(columns={"product": "hs92"})
+    merged = ref.merge(got, on=["year", "origin", "hs92"], suffixes=("_py", ""), validate="1:1")
+    assert len(merged) == 600
+    n_c, n_p = 10, 30  # every country and product is active in both years
+    scale = np.sqrt(n_c * n_p / (n_c * n_p - 1))
+    d_density = np.max(np.abs(merged["density"] - merged["density_py"]))
+    d_cog = np.max(np.abs(merged["cog"] * scale - merged["cog_py"]))
+    assert d_density < 1e-6, f"density vs py-ecomplexity: {d_density:.3g} (atol 1e-6)"
+    assert d_cog < 1e-6, f"COG vs py-ecomplexity: {d_cog:.3g} (atol 1e-6)"
+    coi = _named(core.country, codes).merge(
+        ref.groupby(["year", "origin"], as_index=False)["coi"].first(),
+        on=["year", "origin"],
+        suffixes=("", "_py"),
+    )
+    d_coi = np.max(np.abs(coi["coi"] * scale - coi["coi_py"]))
+    assert d_coi < 1e-6, f"COI vs py-ecomplexity: {d_coi:.3g} (atol 1e-6)"
+
+
+def test_zero_diversity_and_zero_ubiquity():
+    rng = np.random.default_rng(9)
+    M = (rng.random((7, 12)) < 0.4).astype(float)
+    M[M.sum(1) == 0, 0] = 1
+    M[0, M.sum(0) == 0] = 1
+    # Row 7: zero diversity; column 12: zero ubiquity; country 8's only product (column 13) is
+    # nobody else's: an island without PCI.
+    big = np.zeros((9, 14))
+    big[:7, :12] = M
+    big[8, 13] = 1
+    res = density_and_outlook_matrix(big, eci_pci_matrix(big).pci)
+    main = density_and_outlook_matrix(M, eci_pci_matrix(M).pci)
+    assert np.isnan(res.density[7]).all() and np.isnan(res.cog[7]).all(), "zero diversity"
+    assert np.isnan(res.density[:, 12]).all(), "zero-ubiquity product: NULL density"
+    assert np.isnan(res.coi[7]) and np.isnan(res.coi[8]), "no COI outside the main component"
+    assert np.isnan(res.cog[8]).all() and np.isnan(res.cog[:, 13]).all(), "no PCI: NULL cog"
+    # The rest equals the year computed without them (atol 1e-12).
+    assert np.max(np.abs(res.density[:7, :12] - main.density)) < 1e-12
+    assert np.max(np.abs(res.cog[:7, :12] - main.cog)) < 1e-12
+    assert np.max(np.abs(res.coi[:7] - main.coi)) < 1e-12
+    # The proximity kept for the table never involves the product nobody has.
+    assert not res.active_products[12]
