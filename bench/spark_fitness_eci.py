@@ -23,10 +23,11 @@ import pandas as pd
 import pyarrow as pa
 from pyspark.sql import functions as F
 
+from lib.execution.years import each_year_of_partition, one_partition_per_year
 from lib.io import delta
 from lib.measures.eci import eci_pci_matrix
 from lib.measures.fitness import fitness_complexity_matrix
-from lib.measures.matrix import each_year_of_partition, one_partition_per_year, year_matrix
+from lib.measures.matrix import year_matrix
 from lib.run.cli import common_parser, config_from_args
 from lib.run.config import parse_years
 from lib.run.session import build_session

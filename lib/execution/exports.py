@@ -10,6 +10,7 @@ before aggregation. The optional size thresholds (the Atlas preset) are the year
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -17,7 +18,6 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.io.baci import UNSPECIFIED_PREFIX
-from lib.run.config import Config
 
 LEVEL_DIGITS = {"hs2": 2, "hs4": 4, "hs6": 6}
 
@@ -105,14 +105,21 @@ def year_exports_from_files(
     return exports, traded.column("country_code").combine_chunks()
 
 
-def exports_for_indicators(flows: DataFrame, config: Config) -> DataFrame:
+@dataclass(frozen=True)
+class ProductSelection:
+    """Which flows become exports, and at which level (the ``products`` settings)."""
+
+    level: str = "hs4"
+    erratic_chapters: tuple[str, ...] = ()  # left out; () keeps every chapter
+    exclude_unspecified: bool = True
+
+
+def exports_for_indicators(flows: DataFrame, products: ProductSelection) -> DataFrame:
     """Exports at the configured product level (year, country_code, product, export_value),
     erratic items and unspecified codes left out; the size thresholds are applied by the
     yearly core (``lib.measures.yearly.year_presence``)."""
-    products = config.products
-    chapters = products.erratic_chapters if products.exclude_erratic else ()
     exports = flows.transform(
-        exclude_erratic_items(chapters, products.exclude_unspecified)
+        exclude_erratic_items(products.erratic_chapters, products.exclude_unspecified)
     ).transform(country_product_exports(products.level))
     return exports.select(
         F.col("year").cast("int"),

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import chain
 
@@ -48,18 +48,22 @@ from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib.classifications.products import product_descriptions
-from lib.execution.exports import exports_for_indicators, year_exports_from_files
-from lib.io import delta
-from lib.io.country_attributes import load_country_attributes
-from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
-from lib.measures.fitness import CONVERGENCE_SCHEMA
-from lib.measures.matrix import (
+from lib.execution.exports import (
+    ProductSelection,
+    exports_for_indicators,
+    year_exports_from_files,
+)
+from lib.execution.years import (
     TABLE_COLUMN,
     conformed_frame,
     each_year_of_partition,
     one_partition_per_year,
     tagged_schema,
 )
+from lib.io import delta
+from lib.io.country_attributes import load_country_attributes
+from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
+from lib.measures.fitness import CONVERGENCE_SCHEMA
 from lib.measures.smoothing import source_years, window_exports
 from lib.measures.yearly import (
     YearIndicators,
@@ -70,7 +74,6 @@ from lib.measures.yearly import (
     year_indicators,
 )
 from lib.run import progress
-from lib.run.config import Config
 from lib.tables import TABLES, spark_schema
 
 COUNTRY_SUMMARY_SCHEMA = spark_schema("country_year", exclude=["iso3", "country_name"])
@@ -95,6 +98,18 @@ SMALL_TAGGED = tagged_schema(SMALL_SCHEMAS)
 GRID_SCHEMA = spark_schema("country_product_year")
 PROXIMITY_SCHEMA = spark_schema("product_proximity")
 TASK_WRITTEN_TABLES = (delta.COUNTRY_PRODUCT_YEAR, delta.PRODUCT_PROXIMITY)
+
+
+@dataclass(frozen=True)
+class IndicatorSettings:
+    """What the indicator stage needs (resolved from the config by ``lib.run.settings``)."""
+
+    warehouse: str
+    writer: str
+    products: ProductSelection
+    smoothing_years: int
+    country_attributes: str | None  # input.country_attributes: a CSV of GDP per capita ...
+    year: YearSettings  # the yearly core's options (without the attributes, loaded here)
 
 
 @dataclass
@@ -122,28 +137,29 @@ class IndicatorTables:
 
 def compute_indicators(
     spark: SparkSession,
-    config: Config,
+    stage: IndicatorSettings,
     years: list[int],
     flows_version: int | None,
 ) -> IndicatorTables:
     """Run the yearly tasks of ``years`` (see the module docstring) and return their output."""
-    warehouse = config.output.warehouse
+    warehouse = stage.warehouse
     names = delta.read_arrow(
         spark, warehouse, delta.COUNTRIES, ["country_code", "iso3", "country_name"]
     ).to_pandas()
     products = delta.read_arrow(spark, warehouse, delta.PRODUCTS, ["product", "description"])
-    settings = YearSettings.from_config(config, load_country_attributes(config, names))
+    attributes = load_country_attributes(stage.country_attributes, names)
+    settings = replace(stage.year, attributes=attributes)
     # With smoothing a year's task needs the exports of its window (lib.measures.smoothing).
-    read_years = source_years(years, config.rca.smoothing_years)
+    read_years = source_years(years, stage.smoothing_years)
     flow_files = None
-    if use_arrow_writer(config.output.writer, warehouse):
+    if use_arrow_writer(stage.writer, warehouse):
         flows_uri = delta.table_path(warehouse, delta.FLOWS)
         flow_files = data_files_by_year(flows_uri, flows_version, read_years)
     if flow_files is not None:
-        small, written, large, cached = _arrow_tasks(spark, config, settings, flow_files, years)
+        small, written, large, cached = _arrow_tasks(spark, stage, settings, flow_files, years)
     else:
-        small, written, large, cached = _spark_tasks(spark, config, settings, years)
-    descriptions = product_descriptions(products.to_pandas(), config.products.level)
+        small, written, large, cached = _spark_tasks(spark, stage, settings, years)
+    descriptions = product_descriptions(products.to_pandas(), stage.products.level)
     return _tables(small, written, large, cached, names, descriptions)
 
 
@@ -151,7 +167,8 @@ def indicators_from_exports(
     exports: DataFrame,
     names: pd.DataFrame,
     descriptions: pd.DataFrame,
-    config: Config,
+    settings: YearSettings,
+    smoothing_years: int,
     years: list[int],
 ) -> IndicatorTables:
     """The same yearly tasks on exports rows that do not come from BACI flows (a place x
@@ -159,7 +176,6 @@ def indicators_from_exports(
     export_value; ``names`` country_code, iso3, country_name; ``descriptions`` product,
     description. Every country with a row is in ``country_year``. The Spark writer's passes
     (``_spark_tasks``) run them."""
-    settings = YearSettings.from_config(config)
     traded = {
         year: group["country_code"].to_numpy()
         for year, group in exports.select("year", "country_code")
@@ -167,7 +183,7 @@ def indicators_from_exports(
         .toPandas()
         .groupby("year")
     }
-    exports = _windowed(exports, years, config.rca.smoothing_years)
+    exports = _windowed(exports, years, smoothing_years)
     small, written, large, cached = _exports_tasks(exports, traded, settings, years)
     return _tables(small, written, large, cached, names, descriptions)
 
@@ -238,7 +254,7 @@ def _collect_small(df: DataFrame) -> dict[str, pa.Table]:
 
 def _arrow_tasks(
     spark: SparkSession,
-    config: Config,
+    stage: IndicatorSettings,
     settings: YearSettings,
     files: dict[int, list[str]],
     targets: list[int],
@@ -246,12 +262,11 @@ def _arrow_tasks(
     """One task per year: read the year's flows files (with smoothing: those of its window,
     each year aggregated on its own), compute, write the large tables' files."""
     years = sorted(y for y in targets if y in files)
-    window = config.rca.smoothing_years
-    products = config.products
-    chapters = products.erratic_chapters if products.exclude_erratic else ()
-    level, unspecified = products.level, products.exclude_unspecified
+    window = stage.smoothing_years
+    chapters = stage.products.erratic_chapters
+    level, unspecified = stage.products.level, stage.products.exclude_unspecified
     tables = TASK_WRITTEN_TABLES if settings.product_space else TASK_WRITTEN_TABLES[:1]
-    uris = {name: delta.table_path(config.output.warehouse, name) for name in tables}
+    uris = {name: delta.table_path(stage.warehouse, name) for name in tables}
     for name, uri in uris.items():  # before any task writes into the table's folder
         delta.ensure_table(spark, uri, TABLES[name])
 
@@ -299,18 +314,20 @@ def _arrow_tasks(
     return small, written, {}, ()
 
 
-def _spark_tasks(spark: SparkSession, config: Config, settings: YearSettings, years: list[int]):
+def _spark_tasks(
+    spark: SparkSession, stage: IndicatorSettings, settings: YearSettings, years: list[int]
+):
     """Spark aggregates the flows; the yearly tasks run on one partition per year, three
     passes (small rows, grid, proximity pairs), the large ones streamed to Spark's writer."""
-    window = config.rca.smoothing_years
-    flows = delta.read_table(spark, config.output.warehouse, delta.FLOWS).where(
+    window = stage.smoothing_years
+    flows = delta.read_table(spark, stage.warehouse, delta.FLOWS).where(
         F.col("year").isin(source_years(years, window))
     )
     traded = {
         year: group["country_code"].to_numpy()
         for year, group in _traded(flows).toPandas().groupby("year")
     }
-    exports = _windowed(exports_for_indicators(flows, config), years, window)
+    exports = _windowed(exports_for_indicators(flows, stage.products), years, window)
     return _exports_tasks(exports, traded, settings, years)
 
 

@@ -112,11 +112,10 @@ def _number(path: Path, line: int, column: str, raw: str | None, integer: bool =
     return value
 
 
-def load_country_attributes(config, countries) -> CountryAttributes | None:
-    """The configured input (``input.country_attributes``), matched to the release's codes (the
-    ``baci_countries`` rows: country_code, iso3); None without one. The codes that match nothing
-    are printed, so that none is dropped unseen."""
-    path = config.input.country_attributes
+def load_country_attributes(path: str | None, countries) -> CountryAttributes | None:
+    """The configured input (``input.country_attributes``: ``path``), matched to the release's
+    codes (the ``baci_countries`` rows: country_code, iso3); None without one. The codes that
+    match nothing are printed, so that none is dropped unseen."""
     if not path:
         return None
     codes = countries[["country_code", "iso3"]]

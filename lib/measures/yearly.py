@@ -45,8 +45,7 @@ from lib.measures.product_space import (
 )
 from lib.measures.productivity import prody_expy
 from lib.measures.rca import binary_presence, population_rca, revealed_comparative_advantage
-from lib.measures.smoothing import smoothed_rows, window_weights
-from lib.run.config import Config
+from lib.measures.smoothing import smoothed_rows
 
 
 @dataclass(frozen=True)
@@ -78,41 +77,6 @@ class YearSettings:
     def without_fitness(self) -> YearSettings:
         """The same settings for a pass that does not need Fitness (the grid, the pairs)."""
         return replace(self, fitness=False)
-
-    @classmethod
-    def from_config(
-        cls, config: Config, attributes: CountryAttributes | None = None
-    ) -> YearSettings:
-        return cls(
-            min_country_export=config.countries.min_export_value,
-            min_product_export=config.products.min_world_export,
-            min_population=config.countries.min_population,
-            rca_threshold=config.rca.threshold,
-            rca_strict=config.rca.strict,
-            presence_test=config.rca.presence_test,
-            rpop_threshold=config.rca.rpop_threshold,
-            smoothing_weights=smoothing_weights(config),
-            max_iterations=config.fitness.max_iterations,
-            tolerance=config.fitness.tolerance,
-            two_step=config.eci.two_step,
-            fitness_method=config.fitness.method,
-            nhefc_delta=config.fitness.nhefc_delta,
-            normalization=config.eci.normalization,
-            product_space=config.product_space.enabled,
-            proximity_diagonal=config.product_space.proximity_diagonal,
-            min_proximity=config.product_space.min_proximity,
-            attributes=attributes,
-        )
-
-
-def smoothing_weights(config: Config) -> tuple[float, ...]:
-    """The window's weights, () without smoothing (rca.smoothing_years = 1)."""
-    rca = config.rca
-    return (
-        window_weights(rca.smoothing_years, rca.smoothing_weights)
-        if rca.smoothing_years > 1
-        else ()
-    )
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from lib.io.place_activity import PlaceActivityTable, source_format
 from lib.measures.regional import place_structure_rows, specialisation_changes
 from lib.measures.yearly import YearSettings, year_presence
 from lib.run.config import Config, parse_years
+from lib.run.settings import year_settings
 from lib.tables import PLACE_ACTIVITY_TABLES, spark_schema
 
 DATASET, PLACES, ACTIVITIES, QUARANTINE, STRUCTURE, CONCENTRATION, CHANGES = PLACE_ACTIVITY_TABLES
@@ -242,6 +243,7 @@ def run_place_activity(
     from lib.run.workflow import stage, write_indicator_tables
 
     warehouse = config.output.warehouse
+    settings = year_settings(config)
     check_warehouse(spark, warehouse)
     run.source = table.source
     run.row_counts.update({f"place_activity.{k}": v for k, v in table.counts.items()})
@@ -271,13 +273,14 @@ def run_place_activity(
         descriptions = activity_table(rows)[["product", "activity_name"]].rename(
             columns={"activity_name": "description"}
         )
-        tables = indicators_from_exports(exports, names, descriptions, config, years)
+        tables = indicators_from_exports(
+            exports, names, descriptions, settings, config.rca.smoothing_years, years
+        )
         try:
             write_indicator_tables(spark, tables, warehouse, run, years)
         finally:
             tables.release()
     with stage(run, "regional"):
-        settings = YearSettings.from_config(config)
         exports = spark.createDataFrame(exports_rows(rows, places)).repartition("year")
         for name, df in regional_tables(exports, settings).items():
             predicate = delta.year_predicate(years)

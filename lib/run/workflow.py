@@ -27,6 +27,7 @@ from lib.measures.smoothing import window_keys
 from lib.run import progress
 from lib.run.config import Config, parse_years
 from lib.run.run_log import RunRecord
+from lib.run.settings import indicator_settings
 from lib.run.versions import code_fingerprint
 
 
@@ -192,7 +193,8 @@ def run_indicators(
         stage(run, "indicators"),
         progress.stage("indicators", total=len(todo), unit="year"),
     ):
-        tables = compute_indicators(spark, config, todo, run.input_versions[delta.FLOWS])
+        stage_settings = indicator_settings(config)
+        tables = compute_indicators(spark, stage_settings, todo, run.input_versions[delta.FLOWS])
         progress.update("every year computed; writing the tables")
         try:
             write_indicator_tables(spark, tables, warehouse, run, todo)

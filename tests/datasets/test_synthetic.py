@@ -21,8 +21,9 @@ from scipy.stats import skew, spearmanr
 from lib.classifications.sectors import UNMAPPED, load_sector_mapping
 from lib.datasets import synthetic
 from lib.datasets.synthetic import SIZES, SizeSpec, generate_release
-from lib.measures.yearly import YearSettings, summary_tables, year_indicators
+from lib.measures.yearly import summary_tables, year_indicators
 from lib.run.config import load_config
+from lib.run.settings import year_settings
 from tests.conftest import PROJECT_ROOT, data_path
 
 FLOW_LINE = re.compile(
@@ -401,7 +402,7 @@ def indicator_rows(world: synthetic.World, X: np.ndarray) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def default_indicators(default_world: dict) -> dict[str, pd.DataFrame]:
     world, year = default_world["world"], default_world["year"]
-    settings = YearSettings.from_config(load_config())
+    settings = year_settings(load_config())
     rows = indicator_rows(world, default_world["exports"][year])
     tables = summary_tables(year_indicators(year, rows, settings), settings)
     iso3 = {c.code: c.iso3 for c in world.countries}

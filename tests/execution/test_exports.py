@@ -8,8 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from lib.execution.exports import exports_for_indicators, year_exports_from_files
-from lib.measures.yearly import YearSettings, year_presence
+from lib.measures.yearly import year_presence
 from lib.run.config import load_config
+from lib.run.settings import product_selection, year_settings
 
 FLOWS = "year int, exporter int, importer int, product string, value double"
 ROWS = [
@@ -27,9 +28,11 @@ ROWS = [
 def exports(spark, *overrides):
     """(all exports, those the yearly core keeps after the thresholds), as dicts."""
     config = load_config(overrides=list(overrides))
-    rows = exports_for_indicators(spark.createDataFrame(ROWS, FLOWS), config).toPandas()
+    rows = exports_for_indicators(
+        spark.createDataFrame(ROWS, FLOWS), product_selection(config)
+    ).toPandas()
     all_exports = {(r.year, r.country_code, r.product): r.export_value for r in rows.itertuples()}
-    settings = YearSettings.from_config(config)
+    settings = year_settings(config)
     kept = {}
     for year, group in rows.groupby("year"):
         yp = year_presence(group, settings)
