@@ -13,12 +13,12 @@ from lib.io.baci import (
     BaciFormatError,
     FlowFile,
     SourceFile,
-    arrow_uri,
     discover_release,
     parse_flow_file,
     read_country_codes,
     read_product_codes,
 )
+from lib.io.filesystems import arrow_uri
 from tests.conftest import data_path
 
 SAMPLE = ("baci_hs17_y2020_sample",)
