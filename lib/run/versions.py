@@ -1,13 +1,21 @@
 """A fingerprint of the code itself, for incremental runs.
 
 WHY: the version string changes only at releases, so a rerun after pulling new code would keep
-years computed by the old code. The fingerprint hashes the source of the modules that compute a
+years computed by the old code. The fingerprint hashes the code of the modules that compute a
 table, so an edit there makes the next plain rerun recompute what that code produced, and a
 rerun with no change still does nothing.
+
+What is hashed is the code, not the files: each module's statements without its docstrings,
+comments, imports and layout, sorted, so moving a function to another module, re-ordering a
+module or rewording a comment changes nothing, while any change to a statement does. A
+refactoring that had to change statements without changing a formula (checked by comparing the
+tables two warehouses hold) lists the fingerprints it replaces in ``EQUIVALENT``, so upgrading a
+warehouse recomputes nothing. This module must not import the code it fingerprints.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import zipfile
 from functools import cache
@@ -19,36 +27,82 @@ NOT_COMPUTING = ("report/",)
 
 
 # What the flows table's rows depend on: the parser and the ingest's checks.
-INGEST_MODULES = ("io/baci.py", "ingest.py", "tables.py")
+INGEST_MODULES = ("io/baci/", "execution/ingest/", "tables/")
+
+# Fingerprints of earlier code that computes the same tables as the code of a fingerprint
+# (key): {(only, current): (earlier, ...)}. Issue 23 (lib/ as packages, 2026-12-06) changed no
+# formula: the tables of the default job were compared column by column before and after.
+EQUIVALENT: dict[tuple[tuple[str, ...] | None, str], tuple[str, ...]] = {}
 
 
 @cache
 def code_fingerprint(
     *, only: tuple[str, ...] | None = None, exclude: tuple[str, ...] = NOT_COMPUTING
 ) -> str:
-    """Hash of the ``.py`` files of the ``lib`` package (path and content): those under
-    ``only`` if given, else all but those under ``exclude`` (paths relative to ``lib/``).
-    Works from a folder or from the zip that ships ``lib`` to a cluster (``--py-files``)."""
-    digest = hashlib.sha256()
-    for relative, content in sorted(_sources()):
+    """Hash of the code of the ``.py`` files of the ``lib`` package: those under ``only`` if
+    given, else all but those under ``exclude`` (paths relative to ``lib/``). Works from a
+    folder or from the zip that ships ``lib`` to a cluster (``--py-files``)."""
+    statements = []
+    for relative, content in _sources():
         wanted = relative.startswith(only) if only is not None else not relative.startswith(exclude)
         if wanted:
-            digest.update(relative.encode() + b"\0" + content + b"\0")
+            statements.extend(_statements(content))
+    digest = hashlib.sha256()
+    for statement in sorted(statements):
+        digest.update(statement.encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def code_fingerprints(*, only: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The fingerprint of the code now, then those of earlier code known to compute the same."""
+    current = code_fingerprint(only=only)
+    return (current, *EQUIVALENT.get((only, current), ()))
+
+
+def _statements(source: bytes) -> list[str]:
+    """A module's top-level statements as AST dumps, without docstrings, imports (at any
+    depth), comments and positions (``ast.dump`` leaves out line numbers; comments are not in
+    the AST)."""
+    tree = _WithoutImportsAndDocstrings().visit(ast.parse(source))
+    return [ast.dump(node, annotate_fields=False) for node in tree.body]
+
+
+class _WithoutImportsAndDocstrings(ast.NodeTransformer):
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        super().generic_visit(node)
+        for name in ("body", "orelse", "finalbody"):
+            body = getattr(node, name, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                kept = [
+                    s
+                    for s in body
+                    if not isinstance(s, ast.Import | ast.ImportFrom) and not _is_docstring(s)
+                ]
+                # A body that held only imports or a docstring still is a body.
+                setattr(node, name, kept or ([] if isinstance(node, ast.Module) else [ast.Pass()]))
+        return node
+
+
+def _is_docstring(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def _sources() -> list[tuple[str, bytes]]:
     if LIB.is_dir():
-        return [
+        return sorted(
             (path.relative_to(LIB).as_posix(), path.read_bytes())
             for path in LIB.rglob("*.py")
             if "__pycache__" not in path.parts
-        ]
+        )
     archive, _, inner = str(LIB).partition(".zip")  # lib imported from a zip
     with zipfile.ZipFile(archive + ".zip") as zf:
         prefix = inner.strip("/\\") + "/"
-        return [
+        return sorted(
             (name[len(prefix) :], zf.read(name))
             for name in zf.namelist()
             if name.startswith(prefix) and name.endswith(".py")
-        ]
+        )

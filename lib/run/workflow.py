@@ -28,7 +28,7 @@ from lib.run import progress
 from lib.run.config import Config, parse_years
 from lib.run.run_log import RunRecord
 from lib.run.settings import indicator_settings
-from lib.run.versions import code_fingerprint
+from lib.run.versions import code_fingerprints
 
 
 def resolve_source(config: Config) -> str:
@@ -183,8 +183,9 @@ def run_indicators(
         )
     keys = flows_keys(spark, warehouse, available, run.input_versions[delta.FLOWS])
     keys = window_keys(keys, years, config.rca.smoothing_years)  # a year's window of flows
-    settings = settings_key(config)
-    todo = stale_years(spark, config, years, keys, settings) if incremental else years
+    accepted = settings_keys(config)
+    settings = accepted[0]
+    todo = stale_years(spark, config, years, keys, accepted) if incremental else years
     run.years = todo
     run.row_counts["indicators.years_unchanged"] = len(years) - len(todo)
     if not todo:
@@ -224,12 +225,19 @@ def run_indicators(
 def settings_key(config: Config) -> str:
     """Changes with the code that computes the indicators (``lib.run.versions``) and every
     option they depend on."""
+    return settings_keys(config)[0]
+
+
+def settings_keys(config: Config) -> tuple[str, ...]:
+    """The settings key now, then those that earlier code computing the same tables gave."""
     options = {section: config.to_dict()[section] for section in INDICATOR_SECTIONS}
     if config.input.country_attributes:  # its content, not its name, decides the results
         data = Path(config.input.country_attributes).read_bytes()
         options["country_attributes"] = hashlib.sha256(data).hexdigest()
-    text = code_fingerprint() + json.dumps(options, sort_keys=True, default=list)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    text = json.dumps(options, sort_keys=True, default=list)
+    return tuple(
+        hashlib.sha256((code + text).encode()).hexdigest()[:20] for code in code_fingerprints()
+    )
 
 
 def flows_keys(
@@ -242,9 +250,14 @@ def flows_keys(
 
 
 def stale_years(
-    spark: SparkSession, config: Config, years: list[int], keys: dict[int, str], settings: str
+    spark: SparkSession,
+    config: Config,
+    years: list[int],
+    keys: dict[int, str],
+    settings: tuple[str, ...],
 ) -> list[int]:
-    """The years computed from other flows or settings than now, or missing from an output."""
+    """The years computed from other flows or settings than now (``settings``: the keys that
+    count as now), or missing from an output."""
     warehouse = config.output.warehouse
     if not delta.table_exists(spark, warehouse, INDICATOR_STATE):
         return years
@@ -257,7 +270,12 @@ def stale_years(
         if not delta.table_exists(spark, warehouse, name):
             return years
         present &= delta.table_years(spark, warehouse, name)
-    return [y for y in years if y not in present or state.get(y) != (keys[y], settings)]
+    current = {y: state.get(y, (None, None)) for y in years}
+    return [
+        y
+        for y in years
+        if y not in present or current[y][0] != keys[y] or current[y][1] not in settings
+    ]
 
 
 def write_indicator_tables(

@@ -24,6 +24,7 @@ from lib.run.workflow import (
     run_indicators,
     run_ingest,
     settings_key,
+    settings_keys,
     stale_years,
 )
 from tests.shared_run import TINY, shared_tiny_run
@@ -99,18 +100,18 @@ def test_indicators_recomputed_only_for_changed_years(spark, tmp_path, tmp_path_
         f"DELETE FROM delta.`{delta.table_path(wh, delta.PRODUCT_YEAR)}` WHERE year = {years[0]}"
     )
     keys = flows_keys(spark, wh, years, delta.table_version(spark, wh, delta.FLOWS))
-    assert stale_years(spark, config, years, keys, settings_key(config)) == [years[0]]
+    assert stale_years(spark, config, years, keys, settings_keys(config)) == [years[0]]
     stricter = load_config(None, [f'output.warehouse="{wh}"', "rca.strict=true"])
     assert settings_key(stricter) != settings_key(config)
-    assert stale_years(spark, config, years, keys, settings_key(stricter)) == years
+    assert stale_years(spark, config, years, keys, settings_keys(stricter)) == years
 
 
 def test_a_code_edit_recomputes_and_no_change_commits_nothing(
     spark, tmp_path, tmp_path_factory, monkeypatch
 ):
     """The years' keys include a hash of the code under lib/: an edit there changes it (checked
-    on a copy of lib/ with one line added), and the next plain rerun recomputes every year;
-    a rerun with nothing changed commits nothing to the indicator tables."""
+    on a copy of lib/ with one statement added), and the next plain rerun recomputes every
+    year; a rerun with nothing changed commits nothing to the indicator tables."""
     shared = shared_tiny_run(spark, tmp_path_factory)
     wh = str(tmp_path / "warehouse")
     shutil.copytree(shared.warehouse, wh)
@@ -124,14 +125,14 @@ def test_a_code_edit_recomputes_and_no_change_commits_nothing(
 
     edited = tmp_path / "edited"
     shutil.copytree(PROJECT_ROOT / "lib", edited / "lib")
-    with open(edited / "lib" / "rca.py", "a", encoding="utf-8") as handle:
-        handle.write("\n# an edit\n")
+    with open(edited / "lib" / "measures" / "rca.py", "a", encoding="utf-8") as handle:
+        handle.write("\nEDITED = 1\n")
     probe = "from lib.run.versions import code_fingerprint; print(code_fingerprint())"
     fingerprint = subprocess.run(
         [sys.executable, "-c", probe], cwd=edited, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert fingerprint and fingerprint != code_fingerprint()
-    monkeypatch.setattr("lib.run.workflow.code_fingerprint", lambda: fingerprint)
+    monkeypatch.setattr("lib.run.workflow.code_fingerprints", lambda: (fingerprint,))
     run = RunRecord("test", config)
     run_indicators(spark, config, run, incremental=True)
     assert run.years == list(TINY.years)
@@ -164,3 +165,28 @@ def test_a_warehouse_holds_one_baci_release(spark, tmp_path, tmp_path_factory):
         assert {r["release"] for r in table.select("release").distinct().collect()} == {
             "SYNTH2501"
         }, name
+
+
+def test_an_upgrade_whose_code_is_equivalent_recomputes_nothing(
+    spark, tmp_path, tmp_path_factory, monkeypatch
+):
+    """Years computed by earlier code that ``lib.run.versions.EQUIVALENT`` lists for the code
+    now are current; without that entry the same rerun recomputes every year."""
+    shared = shared_tiny_run(spark, tmp_path_factory)
+    wh = str(tmp_path / "warehouse")
+    shutil.copytree(shared.warehouse, wh)
+    config = load_config(None, [f'output.warehouse="{wh}"'])
+    monkeypatch.setattr("lib.run.workflow.code_fingerprints", lambda: ("earlier",))
+    run_indicators(spark, config, RunRecord("test", config), incremental=False)
+    versions = {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES}
+
+    monkeypatch.setattr("lib.run.workflow.code_fingerprints", lambda: ("now", "earlier"))
+    run = RunRecord("test", config)
+    run_indicators(spark, config, run, incremental=True)
+    assert run.years == []
+    assert {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES} == versions
+
+    monkeypatch.setattr("lib.run.workflow.code_fingerprints", lambda: ("now",))
+    run = RunRecord("test", config)
+    run_indicators(spark, config, run, incremental=True)
+    assert run.years == list(TINY.years)
