@@ -143,7 +143,7 @@ def data_banner(source: DataSource) -> str:
 
 
 def place_activity_main(config: Config, top: int, report_dir: str | None = None) -> None:
-    """The same stages on a place x activity table (README, "Regional data")."""
+    """The same stages on a place x activity table (docs/regional.md, "Regional data")."""
     path, descriptor = resolve(config)
     try:  # file-level faults stop here, before Spark starts
         table = read_place_activity(path)

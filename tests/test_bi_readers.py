@@ -4,7 +4,7 @@ BI tools and notebooks read the tables without Spark; this runs the main pipelin
 release and compares each table as the three readers see it (same columns, same rows, floats to
 1e-12), checks the protocol stays readable (reader version 1, no deletion vectors, no column
 mapping), that column comments reach a non-Spark reader, and that the snippets of
-README.md ("Reading the tables") run as written.
+docs/reading-tables.md run as written.
 
 The pipeline run is shared through ``shared_tiny_run`` with tests/io/test_catalog.py and
 tests/test_cluster.py, so a full test session runs it once.
@@ -32,7 +32,7 @@ from tests.shared_run import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DOCS = PROJECT_ROOT / "README.md"
+DOCS = PROJECT_ROOT / "docs" / "reading-tables.md"
 
 
 def read_duckdb(con, path: str) -> pa.Table:
@@ -110,7 +110,7 @@ def test_column_comments_reach_non_spark_readers(tiny, name):
 
 
 def doc_snippet(tag: str, warehouse: str) -> str:
-    """The ```python block after ``<!-- snippet: tag -->`` in README.md, pointed at
+    """The ```python block after ``<!-- snippet: tag -->`` in docs/reading-tables.md, pointed at
     ``warehouse`` (the snippets start with ``WAREHOUSE = "..."``)."""
     text = DOCS.read_text(encoding="utf-8")
     match = re.search(rf"<!-- snippet: {tag} -->\s*```python\n(.*?)```", text, re.S)

@@ -33,7 +33,7 @@ JOB_TIMEOUT_SECONDS = 900
 
 
 def connect_server_command(port: int) -> list[str]:
-    """spark-submit of Spark's Connect server with Delta: what a user runs (README)."""
+    """spark-submit of Spark's Connect server with Delta: what a user runs (docs/spark-connect.md)."""
     return [
         str(SPARK_SUBMIT),
         *("--class", "org.apache.spark.sql.connect.service.SparkConnectServer"),

@@ -2,8 +2,8 @@
 
 A CSV with a header and the columns ``country,year,population,gdp_per_capita`` (any order,
 other columns ignored): ``country`` an ISO3 code (``GBR``; case ignored) or a BACI numeric
-code, ``year`` an integer, the two values non-negative numbers or empty (unknown). The README
-("Country attributes") says where to get the World Bank's series and how to shape them.
+code, ``year`` an integer, the two values non-negative numbers or empty (unknown).
+docs/configuration.md ("Country attributes") says where to get the World Bank's series and how to shape them.
 
 Bad lines stop the run with the file and line number (a duplicate country-year, a value that is
 not a number, a negative value, a missing column). Rows whose country is not in the release's

@@ -1,6 +1,6 @@
 """Writing and reading the Delta tables: the one place that knows paths, modes and metadata.
 
-Practices (README, "Reading the tables"):
+Practices (docs/reading-tables.md, "Reading the tables"):
 - every commit carries ``userMetadata`` with the run id, code version and BACI release;
 - re-writing a slice uses ``replaceWhere`` so a rerun replaces, never duplicates, and the
   replacement is one atomic commit;
@@ -25,7 +25,7 @@ from lib import __version__
 from lib.io.filesystems import arrow_filesystem, is_local
 from lib.tables import TABLES, Table, conform
 
-# Table names are stable: BI users and notebooks depend on them (README, "Data dictionary").
+# Table names are stable: BI users and notebooks depend on them (docs/data-dictionary.md, "Data dictionary").
 FLOWS = "baci_flows"
 COUNTRIES = "baci_countries"
 PRODUCTS = "baci_products"

@@ -36,7 +36,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class InputConfig:
     source: str = ""  # BACI release folder or zip; "" = the embedded default release
-    # Optional CSV country,year,population,gdp_per_capita (README, "Country attributes").
+    # Optional CSV country,year,population,gdp_per_capita (docs/configuration.md, "Country attributes").
     country_attributes: str = ""
     years: str = ""  # "1995-2010", "2001,2005" or "" for every year in the release
     # What a place x activity table (lib.io.place_activity) holds; stored in
@@ -68,7 +68,7 @@ class OutputConfig:
     # arrow (the tasks write pyarrow files, one Delta commit; 2-3x faster), spark (Spark's Delta
     # writer), auto (arrow for a local warehouse, spark elsewhere).
     writer: Literal["auto", "arrow", "spark"] = "auto"
-    # Delta retention: how long time travel to earlier runs is promised (README, "Maintenance").
+    # Delta retention: how long time travel to earlier runs is promised (docs/cluster.md, "Maintenance").
     log_retention_days: int = 30
     deleted_file_retention_days: int = 7
 

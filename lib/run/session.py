@@ -43,7 +43,7 @@ def delta_jars() -> list[str]:
 DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-    # Keep tables readable by delta-rs and DuckDB (see README, "Reading the tables").
+    # Keep tables readable by delta-rs and DuckDB (see docs/reading-tables.md, "Reading the tables").
     "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
     "spark.sql.session.timeZone": "UTC",
     # Our Delta logs are small: Delta's default of 50 partitions to rebuild a table's state
@@ -101,7 +101,7 @@ def build_session(
     """Return the active session, or build one with Delta configured.
 
     With a Spark Connect endpoint (``remote_url``) the session is a Connect client: the server
-    must have Delta's jars and extensions (README, "Spark Connect"); only runtime settings are
+    must have Delta's jars and extensions (docs/spark-connect.md, "Spark Connect"); only runtime settings are
     sent. ``master`` is only used when no session exists and Spark was not launched by
     spark-submit. ``verbose``: Spark's INFO log lines (by default warnings and errors only);
     under spark-submit the JVM already logs as ``spark-submit.sh`` chose from the job's own

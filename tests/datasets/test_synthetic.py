@@ -356,7 +356,7 @@ def test_fitness_recovers_the_capability_order(tiny_release: Path) -> None:
 # left out) on the generated exports. Measured (seed 42, 2020): ECI top 10 holds 8 of the Atlas
 # 2020 top 10, the Atlas 2017 bottom 10 rank 133-149 of 150, the seven large economies' Fitness
 # ranks 1-24, year-to-year correlation of log exports 0.965, median |change| of the report
-# countries' 15 sector RCAs 0.060 (README, "The embedded default dataset").
+# countries' 15 sector RCAs 0.060 (docs/default-dataset.md, "The embedded default dataset").
 
 ATLAS_2020_TOP10 = ("JPN", "CHE", "DEU", "KOR", "SGP", "CZE", "AUT", "SWE", "HUN", "GBR")
 ATLAS_2017_BOTTOM10 = ("GIN", "AGO", "BFA", "NGA", "COG", "MRT", "COD", "ETH", "AZE", "PNG")

@@ -110,7 +110,7 @@ def test_matches_independent_computation(seed):
 def test_r_package_data_rank_correlations():
     """On the R package's real data, through the yearly core: GENEPY correlates with Fitness
     (Spearman 0.83 measured) and with the eigenvector ECI (0.54), as the paper's "reconciling"
-    index should (README, "Fitness variants")."""
+    index should (docs/configuration.md, "Fitness variants")."""
     rows, codes = r_package_rows()
     tables = year_summary(2000, rows, YearSettings(fitness_method="genepy"))
     country = tables["country"].set_index("country_code").sort_index()

@@ -96,7 +96,7 @@ def r_package_fitness(codes: dict[str, int]) -> pd.Series:
 def test_r_package_data_rank_agreement_with_fitness():
     """On the R package's real data, through the yearly core production runs: NHEFC converges
     (the fixed point, unlike Tacchella's map) and ranks countries as Fitness does (Spearman
-    0.994 with the package's 19-step Fitness; README, "Fitness variants")."""
+    0.994 with the package's 19-step Fitness; docs/configuration.md, "Fitness variants")."""
     rows, codes = r_package_rows()
     tables = year_summary(2000, rows, YearSettings(fitness_method="nhefc"))
     country = tables["country"].set_index("country_code").sort_index()

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from lib.execution.ingest.reading import FILES_PER_BATCH, INGEST_FILES, FileReading, _stamped
 from lib.execution.ingest.writers import (
@@ -176,14 +175,6 @@ def ingest_release(
             f"WHERE {delta.year_predicate(ingested)}"
         )
     return report
-
-
-def _release_columns(release: BaciRelease) -> list:
-    """The columns stamping every flow and product row with its release."""
-    return [
-        F.lit(release.hs_revision).alias("hs_revision"),
-        F.lit(release.release).alias("release"),
-    ]
 
 
 def _years_text(years: list[int]) -> str:

@@ -32,7 +32,6 @@ from lib.execution.ingest.reading import (
     _stamped,
     _summary,
 )
-from lib.execution.ingest.stage import _release_columns
 from lib.io import delta, delta_arrow
 from lib.io.baci import (
     REJECTED_SCHEMA,
@@ -189,3 +188,11 @@ def _rejected_lines(spark: SparkSession, flows: list[FlowFile], reading: FileRea
                     yield from block.rejected().to_batches()
 
     return _file_indexes(spark, len(flows)).mapInArrow(parse_partition, REJECTED_SPARK_SCHEMA)
+
+
+def _release_columns(release: BaciRelease) -> list:
+    """The columns stamping every flow and product row with its release."""
+    return [
+        F.lit(release.hs_revision).alias("hs_revision"),
+        F.lit(release.release).alias("release"),
+    ]
