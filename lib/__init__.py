@@ -1,16 +1,16 @@
-"""Economic complexity at world scale: from raw CEPII BACI flows to Delta Lake tables.
+"""Economic complexity at world scale: from raw CEPII BACI flows (or any place x activity
+table) to Delta Lake tables of yearly indicators.
 
-Where things are computed (one concept per module):
+A package per concept (the README's "Where things are" has the tour):
 
-- ``lib.io.baci``         reading a BACI release (folder or zip) with explicit schemas
-- ``lib.io.delta``        writing and reading the Delta tables, run log
-- ``lib.datasets.synthetic``       the synthetic BACI generator (embedded default data)
-- ``lib.execution.exports``         flows -> exports by country and product (product level, erratic items)
-- ``lib.measures.rca``             revealed comparative advantage (Balassa), presence M, diversity, ubiquity
-- ``lib.measures.fitness``         Fitness and Complexity (Tacchella et al. 2012)
-- ``lib.measures.eci``             ECI and PCI (Hausmann-Hidalgo, eigenvector method)
-- ``lib.measures.product_space``   proximity, density, complexity outlook (COI) and outlook gain (COG)
-- ``lib.execution.indicators``        composes the stages into the output tables
+- ``lib.measures``         the numpy kernels, one module per measure (RCA in ``lib.measures.rca``)
+- ``lib.execution``        how work is placed on Spark tasks (ingest, exports, yearly indicators)
+- ``lib.io``               every read and write (BACI files, Delta tables, place x activity input)
+- ``lib.tables``           the data dictionary
+- ``lib.run``              config, settings per stage, session, the workflow of a job, run log
+- ``lib.datasets``         the embedded synthetic data and whether data are real or synthetic
+- ``lib.classifications``  HS chapters, sector mappings, product labels
+- ``lib.report``           the country and regional reports
 """
 
 __version__ = "0.1.0"

@@ -1,1 +1,2 @@
-"""lib/classifications"""
+"""Product classifications: HS chapters and sections, sector mappings (HS -> sector) with
+sector RCA, and product labels at the configured HS level."""

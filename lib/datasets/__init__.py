@@ -1,1 +1,3 @@
-"""lib/datasets"""
+"""The data the project ships or generates: the SYNTHETIC BACI-like releases (``synthetic``),
+the SYNTHETIC UK regions (``regions``), and how every output says whether its numbers come
+from real or synthetic input (``provenance``)."""
