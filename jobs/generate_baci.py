@@ -56,7 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_size(args: argparse.Namespace) -> SizeSpec:
     """The named size, or a custom SizeSpec when any override is given."""
-    from lib import synthetic
+    from lib.datasets import synthetic
     from lib.run.config import parse_years
 
     base = synthetic.resolve_size(args.size)
@@ -77,7 +77,7 @@ def build_size(args: argparse.Namespace) -> SizeSpec:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _ensure_project_importable()
-    from lib import synthetic
+    from lib.datasets import synthetic
     from lib.run.config import ConfigError
 
     try:

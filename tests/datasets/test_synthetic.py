@@ -606,12 +606,10 @@ def test_country_table_agrees_with_real_baci_codes() -> None:
 def test_package_data_is_read_from_a_zip(tmp_path: Path) -> None:
     """spark-submit ships lib/ as a zip: the tables must load through importlib.resources."""
     archive = tmp_path / "lib.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        for name in ("__init__.py", "synthetic.py", "provenance.py", "data/__init__.py",
-                     "data/hs_chapters.csv", "data/baci_countries.csv",
-                     "data/country_profiles.csv", "data/hs92_products.csv",
-                     "data/specialisations.csv"):  # fmt: skip
-            zf.write(PROJECT_ROOT / "lib" / name, f"lib/{name}")
+    with zipfile.ZipFile(archive, "w") as zf:  # as spark-submit.sh zips it
+        for path in sorted((PROJECT_ROOT / "lib").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                zf.write(path, path.relative_to(PROJECT_ROOT).as_posix())
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); import lib.datasets.synthetic as s; "
         "assert '.zip' in s.__file__, s.__file__; "
