@@ -31,6 +31,24 @@ A product whose proximity to every other product is 0 (all its exporters export 
 has undefined density (NULL); it adds nothing to COI and COG. Products without a PCI (outside
 ECI's connected component, see ``lib.measures.eci``) add nothing to COI and COG and get NULL COG; countries
 exporting such products get NULL COI and COG; COI is standardised over the remaining countries.
+
+Blockwise (WHY: one implementation for a year in one task and for a year spread over many):
+every formula above is a sum over places for a fixed activity (C) or a function of one place's
+row of M and the activity-side data (density, COG, COI before its z-score). So a year is computed
+from *blocks of places* (dense 0/1 rows, all active activities as columns):
+
+1. ``cooccurrence(rows)`` per block; the blocks' C are summed (C is exact: integer counts);
+2. ``proximity_from_cooccurrence(C)`` once (u = diag C);
+3. ``activity_side(phi, u, pci, diagonal)`` once: phi with its diagonal, column totals, kp;
+4. ``block_outlook(rows, side)`` per block: density, COG and raw COI of the block's places;
+5. ``coi_moments`` per block, combined (``combined_moments``), ``coi_scale``: the z-score.
+
+``density_and_outlook_matrix`` (the in-task path, ``lib.measures.yearly``) runs 1-5 on a single
+block holding the whole active matrix; ``lib.execution.distributed.product_space`` runs them on
+many blocks in Spark tasks. ``selected_cells`` chooses the density cells written
+(``product_space.density_pairs``: all, absent, top_k) for both paths.
+
+Must not: know of Spark, of years, or of how blocks are formed.
 """
 
 from __future__ import annotations
@@ -52,18 +70,33 @@ PROXIMITY_SCHEMA = spark_schema("product_proximity")
 
 # --- numpy cores ---------------------------------------------------------------------------
 
+DENSITY_PAIRS = ("all", "absent", "top_k")
 
-def proximity_matrix(M: np.ndarray) -> np.ndarray:
-    """phi (P x P): C_pp' / max(u_p, u_p'), diagonal 0, rows / columns of inactive products 0."""
-    M = np.asarray(M, dtype=np.float64)
-    phi = M.T @ M  # co-occurrence, divided in place below (P x P can be 5,000 x 5,000)
+
+def cooccurrence(rows: np.ndarray) -> np.ndarray:
+    """A block's share of C = M^T M (activities x activities): sum over its places (rows) of
+    M_cp M_cp'. Integer counts in float64: exact, so any split into blocks sums to the same C."""
+    rows = np.asarray(rows, dtype=np.float64)
+    return rows.T @ rows
+
+
+def proximity_from_cooccurrence(C: np.ndarray) -> np.ndarray:
+    """phi = C_pp' / max(u_p, u_p') with u = diag(C), diagonal 0, rows / columns of inactive
+    activities 0. Divides ``C`` in place and returns it (P x P can be 5,000 x 5,000)."""
+    phi = np.asarray(C, dtype=np.float64)
     u = np.diag(phi).copy()
-    denominator = np.maximum.outer(u, u)
-    # Where max(u_p, u_p') = 0 both products are inactive and C_pp' is already 0.
-    np.divide(phi, denominator, out=phi, where=denominator > 0)
-    del denominator
+    for start in range(0, u.size, ROW_CHUNK):  # row chunks: no second P x P array
+        denominator = np.maximum(u[start : start + ROW_CHUNK, None], u[None, :])
+        # Where max(u_p, u_p') = 0 both activities are inactive and C_pp' is already 0.
+        chunk = phi[start : start + ROW_CHUNK]
+        np.divide(chunk, denominator, out=chunk, where=denominator > 0)
     np.fill_diagonal(phi, 0.0)
     return phi
+
+
+def proximity_matrix(M: np.ndarray) -> np.ndarray:
+    """phi (P x P) of a 0/1 matrix: one block's co-occurrence, then its proximity."""
+    return proximity_from_cooccurrence(cooccurrence(M))
 
 
 def proximity_pair_blocks(
@@ -95,6 +128,146 @@ def proximity_pairs(
 
 
 @dataclass(frozen=True)
+class ActivitySide:
+    """What every block of places needs of the year's activities (active ones only).
+
+    ``phi`` holds ``proximity_diagonal`` on its diagonal; ``totals`` its column sums;
+    ``known`` the activities with a PCI; ``kp`` the re-centred PCI (0 where unknown);
+    ``weight`` = kp / totals (0 where an activity has no neighbour)."""
+
+    phi: np.ndarray
+    totals: np.ndarray
+    has_neighbours: np.ndarray
+    known: np.ndarray
+    kp: np.ndarray
+    weight: np.ndarray
+
+
+def activity_side(
+    phi: np.ndarray, ubiquity: np.ndarray, pci: np.ndarray, proximity_diagonal: float = 0.0
+) -> ActivitySide:
+    """The activity side of a year from its proximity (diagonal 0; set to
+    ``proximity_diagonal`` in place), ubiquity and PCI (NaN where unknown), all over the
+    active activities."""
+    P = phi.shape[0]
+    phi[np.diag_indices(P)] = proximity_diagonal
+    totals = phi.sum(axis=0)  # = row sums, phi is symmetric
+    has_neighbours = totals > 0
+    pci = np.asarray(pci, dtype=np.float64)
+    known = np.isfinite(pci)
+    u = np.asarray(ubiquity, dtype=np.float64)
+    kp = np.zeros(P)
+    if known.any():
+        centre = (u[known] @ pci[known]) / u[known].sum()
+        kp = np.where(known, pci - centre, 0.0)  # re-centred: sum_p u_p kp_p = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(has_neighbours, kp / totals, 0.0)
+    return ActivitySide(phi, totals, has_neighbours, known, kp, weight)
+
+
+@dataclass(frozen=True)
+class BlockOutlook:
+    """Density and COG (block places x activities) and raw COI (block places; before the
+    z-score), NaN where undefined; ``rated``: the places whose activities all have a PCI."""
+
+    density: np.ndarray
+    cog: np.ndarray
+    coi_raw: np.ndarray
+    rated: np.ndarray
+
+
+def block_outlook(rows: np.ndarray, side: ActivitySide) -> BlockOutlook:
+    """Density, COG and raw COI of a block of places (dense 0/1 rows over the active
+    activities) from the year's ``activity_side`` (see the module docstring)."""
+    rows = np.asarray(rows, dtype=np.float64)
+    n, P = rows.shape
+    phi, known = side.phi, side.known
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(
+            side.has_neighbours[None, :], (rows @ phi) / side.totals[None, :], np.nan
+        )
+    rated = rows[:, ~known].sum(axis=1) == 0 if known.any() else np.zeros(n, dtype=bool)
+    cog = np.full((n, P), np.nan)
+    coi = np.full(n, np.nan)
+    if rated.any():
+        missing = 1.0 - rows
+        coi_raw = (np.where(side.has_neighbours[None, :], density, 0.0) * missing) @ side.kp
+        cog_all = missing * ((missing * side.weight[None, :]) @ phi)
+        cog[np.ix_(rated, known)] = cog_all[np.ix_(rated, known)]
+        coi[rated] = coi_raw[rated]
+    return BlockOutlook(density, cog, coi, rated)
+
+
+def coi_moments(values: np.ndarray) -> tuple[int, float, float]:
+    """(n, sum, sum of squares about their mean) of a block's finite raw COI values."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return 0, 0.0, 0.0
+    return values.size, float(values.sum()), float(np.sum((values - values.mean()) ** 2))
+
+
+def combined_moments(
+    n: np.ndarray, total: np.ndarray, squares: np.ndarray
+) -> tuple[int, float, float]:
+    """The ``coi_moments`` of the union of blocks from theirs (Chan et al. 1979: the squares
+    about each block's mean plus n_i (mean_i - mean)^2); one block: its own."""
+    n, total, squares = (np.asarray(v, dtype=np.float64) for v in (n, total, squares))
+    some = n > 0
+    n, total, squares = n[some], total[some], squares[some]
+    if not n.size:
+        return 0, 0.0, 0.0
+    if n.size == 1:
+        return int(n[0]), float(total[0]), float(squares[0])
+    mean = total.sum() / n.sum()
+    spread = squares.sum() + np.sum(n * (total / n - mean) ** 2)
+    return int(n.sum()), float(total.sum()), float(spread)
+
+
+def coi_scale(
+    n: int, total: float, squares: float, n_products: int, normalization: str
+) -> tuple[float, float]:
+    """(mean, sd) of the COI z-score from its moments (``coi_moments``): atlas = sample sd
+    over the C x P long rows (Stata), zscore = sample sd over places."""
+    if n == 0:
+        return np.nan, np.nan
+    if normalization == ATLAS:
+        rows = n * n_products
+        sd = np.sqrt(n_products * squares / (rows - 1)) if rows > 1 else np.nan
+    else:
+        sd = np.sqrt(squares / (n - 1)) if n > 1 else np.nan
+    return total / n, sd
+
+
+def standardised(values: np.ndarray, mean: float, sd: float) -> np.ndarray:
+    """(values - mean) / sd, NaN stays NaN (and NaN where sd is 0 or undefined)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (np.asarray(values, dtype=np.float64) - mean) / sd
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def selected_cells(rows: np.ndarray, density: np.ndarray, mode: str, top_k: int) -> np.ndarray:
+    """Which density cells of a block are written (``product_space.density_pairs``): ``all``
+    every cell; ``absent`` those with M = 0 (the opportunities); ``top_k`` per place the
+    ``top_k`` absent activities of highest density (ties: the earlier activity; undefined
+    density never chosen)."""
+    if mode == "all":
+        return np.ones(density.shape, dtype=bool)
+    absent = np.asarray(rows) == 0
+    if mode == "absent":
+        return absent
+    if mode != "top_k":
+        raise ValueError(f"density_pairs must be one of {', '.join(DENSITY_PAIRS)}: {mode!r}")
+    score = np.where(absent & np.isfinite(density), density, -np.inf)
+    k = min(int(top_k), density.shape[1])
+    chosen = np.zeros(density.shape, dtype=bool)
+    if k > 0 and density.size:
+        best = np.argsort(-score, axis=1, kind="stable")[:, :k]
+        chosen[np.arange(density.shape[0])[:, None], best] = True
+    return chosen & (score > -np.inf)
+
+
+@dataclass(frozen=True)
 class OutlookResult:
     """density and cog (countries x products) and coi (countries); NaN where undefined.
     ``proximity``: phi of the active products (``active_products``, a mask over M's columns),
@@ -113,7 +286,8 @@ def density_and_outlook_matrix(
     proximity_diagonal: float = 0.0,
     normalization: str = ATLAS,
 ) -> OutlookResult:
-    """Density, COG and COI of one 0/1 matrix given the PCI of its products (see module doc).
+    """Density, COG and COI of one 0/1 matrix given the PCI of its products (see module doc):
+    the blockwise computation with a single block (the whole active matrix).
 
     ``pci`` has one entry per column of M; entries of inactive products are ignored.
     """
@@ -128,45 +302,18 @@ def density_and_outlook_matrix(
         nan_grid = np.full((n_c, n_p), np.nan)
         return OutlookResult(nan_grid, nan_grid.copy(), np.full(n_c, np.nan), np.zeros((0, 0)), ap)
 
-    phi = proximity_matrix(sub)
-    phi[np.diag_indices(P)] = proximity_diagonal
-    totals = phi.sum(axis=0)  # = row sums, phi is symmetric
-    has_neighbours = totals > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        density = np.where(has_neighbours[None, :], (sub @ phi) / totals[None, :], np.nan)
-
-    # Products with a PCI (ECI's connected component) and the countries that only export those.
-    pci_active = np.asarray(pci, dtype=np.float64)[ap]
-    known = np.isfinite(pci_active)
-    rated = sub[:, ~known].sum(axis=1) == 0
-    cog = np.full((C, P), np.nan)
-    coi = np.full(C, np.nan)
-    if known.any() and rated.any():
-        u = sub.sum(axis=0)
-        centre = (u[known] @ pci_active[known]) / u[known].sum()
-        kp = np.where(known, pci_active - centre, 0.0)  # re-centred: sum_p u_p kp_p = 0
-        missing = 1.0 - sub
-
-        coi_raw = (np.where(has_neighbours[None, :], density, 0.0) * missing) @ kp
-        with np.errstate(divide="ignore", invalid="ignore"):
-            weight = np.where(has_neighbours, kp / totals, 0.0)
-        cog_all = missing * ((missing * weight[None, :]) @ phi)
-        cog[np.ix_(rated, known)] = cog_all[np.ix_(rated, known)]
-        coi[rated] = _standardise(coi_raw[rated], int(known.sum()), normalization)
+    phi = proximity_from_cooccurrence(cooccurrence(sub))
+    side = activity_side(
+        phi, sub.sum(axis=0), np.asarray(pci, dtype=np.float64)[ap], proximity_diagonal
+    )
+    block = block_outlook(sub, side)
+    mean, sd = coi_scale(*coi_moments(block.coi_raw), int(side.known.sum()), normalization)
+    coi = standardised(block.coi_raw, mean, sd)
     phi[np.diag_indices(P)] = 0.0  # the proximity table never holds the diagonal
     return OutlookResult(
-        expand_matrix(density, ac, ap), expand_matrix(cog, ac, ap), expand(coi, ac), phi, ap
+        expand_matrix(block.density, ac, ap),
+        expand_matrix(block.cog, ac, ap),
+        expand(coi, ac),
+        phi,
+        ap,
     )
-
-
-def _standardise(values: np.ndarray, n_products: int, normalization: str) -> np.ndarray:
-    """z-score: atlas = sample sd over the C x P long rows (Stata), zscore = over countries."""
-    n = values.size
-    mean = values.mean()
-    if normalization == ATLAS:
-        rows = n * n_products
-        sd = np.sqrt(n_products * np.sum((values - mean) ** 2) / (rows - 1)) if rows > 1 else np.nan
-    else:
-        sd = values.std(ddof=1) if n > 1 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (values - mean) / sd

@@ -42,6 +42,7 @@ from lib.measures.product_space import (
     density_and_outlook_matrix,
     proximity_matrix,
     proximity_pair_blocks,
+    selected_cells,
 )
 from lib.measures.productivity import prody_expy
 from lib.measures.rca import binary_presence, population_rca, revealed_comparative_advantage
@@ -71,6 +72,10 @@ class YearSettings:
     product_space: bool = True
     proximity_diagonal: float = 0.0
     min_proximity: float = 0.0
+    # product_space.density_pairs: which cells without exports the grid writes (all, absent,
+    # top_k: the density_top_k absent activities of highest density per place)
+    density_pairs: str = "all"
+    density_top_k: int = 20
     # The optional country attributes input (population, GDP per capita), every year's rows.
     attributes: CountryAttributes | None = field(default=None, compare=False, repr=False)
 
@@ -336,16 +341,20 @@ def summary_tables(ind: YearIndicators, settings: YearSettings) -> dict[str, pd.
     return tables
 
 
-def grid_rows(ind: YearIndicators) -> pd.DataFrame:
-    """country_product_year rows of one year: every kept country x kept product, with exports,
-    RCA, M, density and COG (pairs without exports included: they are the opportunities).
-    Without the product space, only the pairs with exports (density and COG NULL)."""
+def grid_rows(ind: YearIndicators, density_pairs: str = "all", top_k: int = 20) -> pd.DataFrame:
+    """country_product_year rows of one year: every kept country x kept product with exports,
+    with RCA, M, density and COG, and the pairs without exports that ``density_pairs`` selects
+    (``lib.measures.product_space.selected_cells``): ``all`` (default) every one (they are the
+    opportunities), ``absent`` the same (a pair without exports has M = 0), ``top_k`` the
+    ``top_k`` of highest density per country. Without the product space, only the pairs with
+    exports (density and COG NULL)."""
     yp = ind.presence
     countries, products = yp.codes
     n_c, n_p = yp.M.shape
     if ind.outlook is not None:
         density, cog = ind.outlook.density, ind.outlook.cog
-        cells = np.arange(n_c * n_p)
+        chosen = (yp.X > 0) | selected_cells(yp.M, density, density_pairs, top_k)
+        cells = np.flatnonzero(chosen)
     else:
         density = cog = np.full((n_c, n_p), np.nan)
         cells = np.flatnonzero(yp.X > 0)

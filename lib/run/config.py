@@ -206,8 +206,17 @@ class ProductSpaceConfig:
     # phi_pp used inside density and COG: 0 as Stata ecomplexity / the Atlas, 1 as py-ecomplexity
     # and the R package. The proximity table never holds the diagonal.
     proximity_diagonal: float = 0.0
+    # Which density / COG cells are written (docs/execution.md, "Product space at scale"):
+    # "all" every place x activity (the in-task default, as always), "absent" the pairs without
+    # presence, "top_k" the density_top_k absent activities of highest density per place.
+    density_pairs: str = "all"
+    density_top_k: int = 20
 
     def validate(self) -> None:
+        if self.density_pairs not in ("all", "absent", "top_k"):
+            raise ConfigError("product_space.density_pairs", "must be all, absent or top_k")
+        if self.density_top_k < 1:
+            raise ConfigError("product_space.density_top_k", "must be at least 1")
         if not 0 <= self.min_proximity <= 1:
             raise ConfigError("product_space.min_proximity", "must be between 0 and 1")
         if self.proximity_diagonal not in (0.0, 1.0):

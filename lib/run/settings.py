@@ -46,6 +46,8 @@ def year_settings(config: Config, attributes: CountryAttributes | None = None) -
         product_space=config.product_space.enabled,
         proximity_diagonal=config.product_space.proximity_diagonal,
         min_proximity=config.product_space.min_proximity,
+        density_pairs=config.product_space.density_pairs,
+        density_top_k=config.product_space.density_top_k,
         attributes=attributes,
     )
 
