@@ -275,7 +275,12 @@ def _arrow_tasks(
         (a task never holds a year's ~50 million HS6 pair rows at once), each written before
         the next is made."""
         written = []
-        frames = [(delta.COUNTRY_PRODUCT_YEAR, grid_rows(ind, settings.density_pairs, settings.density_top_k))]
+        frames = [
+            (
+                delta.COUNTRY_PRODUCT_YEAR,
+                grid_rows(ind, settings.density_pairs, settings.density_top_k),
+            )
+        ]
         if delta.PRODUCT_PROXIMITY in uris:
             blocks = proximity_blocks(ind, settings.min_proximity)
             frames = chain(frames, ((delta.PRODUCT_PROXIMITY, block) for block in blocks))
@@ -350,7 +355,9 @@ def _exports_tasks(
     def grid(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
         # Fitness is not in the grid: skip it in this pass.
         ind = year_indicators(year, rows, settings.without_fitness())
-        yield from _frame_batches(grid_rows(ind, settings.density_pairs, settings.density_top_k), GRID_SCHEMA)
+        yield from _frame_batches(
+            grid_rows(ind, settings.density_pairs, settings.density_top_k), GRID_SCHEMA
+        )
 
     def pairs(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
         ind = year_indicators(year, rows, settings.without_fitness())

@@ -14,7 +14,20 @@ import pandas as pd
 import pytest
 
 from lib.measures.eci import eci_pci_matrix
-from lib.measures.product_space import density_and_outlook_matrix, proximity_matrix
+from lib.measures.matrix import active_masks
+from lib.measures.product_space import (
+    activity_side,
+    block_outlook,
+    coi_moments,
+    coi_scale,
+    combined_moments,
+    cooccurrence,
+    density_and_outlook_matrix,
+    proximity_from_cooccurrence,
+    proximity_matrix,
+    selected_cells,
+    standardised,
+)
 from lib.measures.yearly import YearSettings, proximity_blocks, year_indicators
 from tests.conftest import data_path
 from tests.reference_data import (
@@ -210,3 +223,63 @@ def test_zero_diversity_and_zero_ubiquity():
     assert np.max(np.abs(res.coi[:7] - main.coi)) < 1e-12
     # The proximity kept for the table never involves the product nobody has.
     assert not res.active_products[12]
+
+
+def _blockwise(M, pci, size, diagonal, normalization):
+    """The kernels composed over blocks of ``size`` places, as the distributed path does."""
+    ac, ap = active_masks(M)
+    sub = M[np.ix_(ac, ap)]
+    starts = range(0, sub.shape[0], size)
+    C = sum(cooccurrence(sub[i : i + size]) for i in starts)
+    side = activity_side(proximity_from_cooccurrence(C), sub.sum(axis=0), pci[ap], diagonal)
+    blocks = [block_outlook(sub[i : i + size], side) for i in starts]
+    moments = combined_moments(*zip(*(coi_moments(b.coi_raw) for b in blocks), strict=True))
+    mean, sd = coi_scale(*moments, int(side.known.sum()), normalization)
+    raw = np.concatenate([b.coi_raw for b in blocks])
+    return (
+        np.concatenate([b.density for b in blocks]),
+        np.concatenate([b.cog for b in blocks]),
+        standardised(raw, mean, sd),
+        ac,
+        ap,
+    )
+
+
+@pytest.mark.parametrize("size", [1, 7, 1000])
+@pytest.mark.parametrize("normalization,diagonal", [("atlas", 0.0), ("zscore", 1.0)])
+def test_blocks_of_places_equal_one_block(size, normalization, diagonal):
+    """The R package's M cut into blocks of 1 / 7 / all places: the same density, COG and
+    COI as ``density_and_outlook_matrix`` (one block), within 1e-9 relative (absolute
+    1e-12 x the largest magnitude where a value is 0 up to rounding)."""
+    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
+    rows = ones["country"].astype("category").cat.codes.to_numpy()
+    cols = ones["product"].astype("category").cat.codes.to_numpy()
+    M = np.zeros((rows.max() + 2, cols.max() + 2))  # plus an inactive row and column
+    M[rows, cols] = 1
+    pci = eci_pci_matrix(M, normalization).pci
+    pci[3] = np.nan  # an activity without PCI
+    ref = density_and_outlook_matrix(M, pci, diagonal, normalization)
+    density, cog, coi, ac, ap = _blockwise(M, pci, size, diagonal, normalization)
+    for got, want, what in (
+        (density, ref.density[np.ix_(ac, ap)], "density"),
+        (cog, ref.cog[np.ix_(ac, ap)], "cog"),
+        (coi, ref.coi[ac], "coi"),
+    ):
+        assert np.array_equal(np.isnan(got), np.isnan(want)), what
+        ok = np.isfinite(want)
+        scale = np.abs(want[ok]).max()
+        np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9, atol=1e-12 * scale, err_msg=what)
+    assert np.isnan(ref.cog[:, 3]).all() and np.isnan(ref.coi[M[:, 3] > 0]).all()
+
+
+def test_selected_cells_ties_and_undefined():
+    rows = np.array([[1, 0, 0, 0, 0], [0, 0, 0, 0, 1]], dtype=float)
+    density = np.array([[0.9, 0.5, 0.5, np.nan, 0.1], [0.2, 0.2, 0.7, 0.2, 0.9]])
+    top = selected_cells(rows, density, "top_k", 2)
+    # place 0: 0.5 twice (a tie: the earlier activities), never the present or undefined cell
+    assert top[0].tolist() == [False, True, True, False, False]
+    assert top[1].tolist() == [True, False, True, False, False]
+    assert selected_cells(rows, density, "absent", 0).tolist() == (rows == 0).tolist()
+    assert selected_cells(rows, density, "all", 0).all()
+    with pytest.raises(ValueError, match="density_pairs"):
+        selected_cells(rows, density, "some", 1)

@@ -121,7 +121,7 @@ def _check_pairs(pairs: pd.DataFrame, M: np.ndarray, codes: np.ndarray) -> None:
     np.testing.assert_allclose(pairs["proximity"], want, rtol=1e-12, atol=0)
 
 
-def r_package_M() -> np.ndarray:
+def r_package_presence() -> np.ndarray:
     ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
     countries = np.array(sorted(ones["country"].unique()))
     products = np.array(sorted(ones["product"].unique()))
@@ -133,7 +133,7 @@ def r_package_M() -> np.ndarray:
 def test_r_package_many_blocks_equal_one(spark):
     """The R package's M (its own Balassa ones, 226 x 785): ~25 places per block, 3
     co-occurrence tasks."""
-    M = r_package_M()
+    M = r_package_presence()
     pairs, blocks, codes = _compare(spark, M, YearSettings(), block_cells=25 * M.shape[1])
     assert len(blocks) >= 6, "many blocks"
     _check_pairs(pairs, M, codes)
@@ -158,3 +158,26 @@ def test_small_table_single_place_blocks_ties(spark, normalization, diagonal):
     pairs, blocks, codes = _compare(spark, M, settings, block_cells=M.shape[1], pci=pci)
     assert (blocks["count"] == 1).any(), "a block holding a single place"
     _check_pairs(pairs, M, codes)
+
+
+def test_top_k_and_absent(spark):
+    """density_pairs = top_k: per place the k absent activities of highest density (ties: the
+    earlier code), from a plain sort of the in-task density; absent: every M = 0 cell."""
+    rng = np.random.default_rng(5)
+    M = (rng.random((12, 10)) < 0.4).astype(float)
+    M[:, 9] = M[:, 8]  # tied densities
+    M[M.sum(axis=1) == 0, 0] = 1
+    pci = eci_pci_matrix(M).pci
+    ref = density_and_outlook_matrix(M, pci)
+    k = 3
+    cells, *_ = _distributed(
+        spark, M, pci, YearSettings(density_pairs="top_k", density_top_k=k), 20
+    )
+    for c in range(M.shape[0]):
+        order = sorted(
+            (p for p in range(M.shape[1]) if M[c, p] == 0), key=lambda p: (-ref.density[c, p], p)
+        )
+        got = sorted(cells.loc[cells["c"] == c, "p"])
+        assert got == sorted(order[:k]), f"place {c}: top {k} absent by density"
+    cells, *_ = _distributed(spark, M, pci, YearSettings(density_pairs="absent"), 20)
+    assert len(cells) == int((M == 0).sum()) and (cells["mcp"] == 0).all()
