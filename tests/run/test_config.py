@@ -115,3 +115,13 @@ def test_default_file_matches_the_dataclass_defaults():
     from lib.run.config import DEFAULT_CONFIG, Config, _read_toml, from_dict
 
     assert from_dict(_read_toml(DEFAULT_CONFIG)) == Config()
+
+
+def test_density_pairs_validated():
+    from lib.run.config import ConfigError, ProductSpaceConfig
+
+    ProductSpaceConfig(density_pairs="top_k", density_top_k=5).validate()
+    with pytest.raises(ConfigError, match="density_pairs"):
+        ProductSpaceConfig(density_pairs="some").validate()
+    with pytest.raises(ConfigError, match="density_top_k"):
+        ProductSpaceConfig(density_top_k=0).validate()

@@ -3,7 +3,8 @@
 Inputs: the nonzeros of M, ``year, place (long), activity (string), mcp (double)`` (rows with
 mcp > 0 are M's ones, others are ignored: ``lib.execution.distributed.presence``), and PCI,
 ``year, activity, pci`` (NULL / absent: outside ECI's component). Every formula is a numpy
-kernel of ``lib.measures.product_space`` (the in-task path is the same kernels on one block):
+kernel of ``lib.measures.product_space`` (the in-task path is the same kernels on one block);
+steps 1-3 are in ``lib.execution.distributed.cooccurrence``:
 
 1. ``activity_index``: per year the active activities (at least one place), numbered 0..P-1
    in code order, with their ubiquity (the number of places with M = 1);
@@ -21,7 +22,7 @@ kernel of ``lib.measures.product_space`` (the in-task path is the same kernels o
 Limits (a Python task under 0.8 GiB): phi is dense P x P float64 in every block task, held
 about twice (Arrow input and numpy), so P <= ``MAX_ACTIVITIES`` = 5,000 (2 x 200 MB); a year
 with more activities fails with an error naming it (its proximity would need sparse pairs,
-not written). Places are unbounded: a block holds ~``block_cells`` cells (default 2 million:
+not implemented). Places are unbounded: a block holds ~``block_cells`` cells (default 2 million:
 ~100 MB of output rows), and the number of blocks grows with the places.
 
 Must not: collect rows on the driver, use RDDs or ``sparkContext`` (Spark Connect), or hold a
