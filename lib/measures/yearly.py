@@ -345,9 +345,9 @@ def grid_rows(ind: YearIndicators, density_pairs: str = "all", top_k: int = 20) 
     """country_product_year rows of one year: every kept country x kept product with exports,
     with RCA, M, density and COG, and the pairs without exports that ``density_pairs`` selects
     (``lib.measures.product_space.selected_cells``): ``all`` (default) every one (they are the
-    opportunities), ``absent`` the same (a pair without exports has M = 0), ``top_k`` the
-    ``top_k`` of highest density per country. Without the product space, only the pairs with
-    exports (density and COG NULL)."""
+    opportunities), ``absent`` the same (a pair without exports has M = 0), ``top_k`` those
+    among the country's ``top_k`` pairs with M = 0 of highest density. Without the product
+    space, only the pairs with exports (density and COG NULL)."""
     yp = ind.presence
     countries, products = yp.codes
     n_c, n_p = yp.M.shape

@@ -287,3 +287,24 @@ def test_rpop_presence_and_population_floor(rows, test):
     mcp = grid.pivot(index="country_code", columns="product", values="mcp")
     assert (mcp.reindex(index=X.index, columns=X.columns).to_numpy() == M.to_numpy()).all()
     assert M.to_numpy().sum() > 0
+
+
+def test_grid_density_pairs_top_k(rows):
+    """density_pairs = top_k: every pair with exports, plus per country those of its k pairs
+    with M = 0 of highest density (a plain sort of the full grid) that have no exports;
+    all = the full grid."""
+    settings = YearSettings()
+    ind = year_indicators(2001, rows, settings)
+    full = grid_rows(ind)
+    assert len(grid_rows(ind, "all")) == len(full) == ind.presence.M.size
+    k = 2
+    top = grid_rows(ind, "top_k", k)
+    assert len(top[top["export_value"] > 0]) == int((full["export_value"] > 0).sum())
+    for country, cells in full[full["mcp"] == 0].groupby("country_code"):
+        ranked = cells[cells["density"].notna()].sort_values(
+            ["density", "product"], ascending=[False, True]
+        )
+        best = ranked.head(k)
+        want = sorted(best.loc[best["export_value"] == 0, "product"])
+        got = top[(top["country_code"] == country) & (top["export_value"] == 0)]
+        assert sorted(got["product"]) == want, country
