@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from lib.tables import baci, bookkeeping, indicators, regional
+from lib.tables import baci, bookkeeping, indicators, prediction, regional
 from lib.tables.columns import Table
 
 TABLES: dict[str, Table] = {
-    t.name: t for group in (baci, indicators, bookkeeping, regional) for t in group.TABLES
+    t.name: t
+    for group in (baci, indicators, prediction, bookkeeping, regional)
+    for t in group.TABLES
 }
 
 
