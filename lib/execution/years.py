@@ -60,9 +60,9 @@ def conformed_frame(frame: pd.DataFrame, schema: T.StructType) -> pd.DataFrame:
     return out
 
 
-def one_partition_per_year(rows: DataFrame, years: list[int]) -> DataFrame:
-    """``rows`` (with a ``year`` column) spread over exactly ``len(years)`` partitions, each
-    holding the rows of one year.
+def one_partition_per_year(rows: DataFrame, years: list[int], column: str = "year") -> DataFrame:
+    """``rows`` (with a ``year`` column, or another whole-number ``column``) spread over exactly
+    ``len(years)`` partitions, each holding the rows of one year (one value).
 
     WHY: ``repartition("year")`` hashes years into ``spark.sql.shuffle.partitions`` buckets
     (several years to a task, other cores idle) and adaptive execution coalesces small ones
@@ -88,7 +88,7 @@ def one_partition_per_year(rows: DataFrame, years: list[int]) -> DataFrame:
         raise RuntimeError(f"no partition key found for {n - len(first_key)} of {n} years")
     keys = F.create_map(*[F.lit(v) for i, y in enumerate(years) for v in (y, first_key[i])])
     return (
-        rows.withColumn("_partition_key", keys[F.col("year")])
+        rows.withColumn("_partition_key", keys[F.col(column)])
         .repartition(n, "_partition_key")
         .drop("_partition_key")
     )

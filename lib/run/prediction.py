@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 
 from pyspark import StorageLevel
 from pyspark.sql import SparkSession
@@ -22,7 +23,7 @@ from lib.run import progress
 from lib.run.config import Config
 from lib.run.run_log import RunRecord
 from lib.run.settings import prediction_settings
-from lib.run.versions import code_fingerprint
+from lib.run.versions import PREDICTION_MODULES, code_fingerprint
 
 PRODUCT_OPPORTUNITIES = "product_opportunities"
 PREDICTION_BACKTEST = "prediction_backtest"
@@ -32,9 +33,10 @@ GRID_COLUMNS = ["year", "country_code", "product", "rca", "mcp", "density"]
 
 
 def prediction_key(settings: PredictionSettings, grid_version: int | None) -> str:
-    """Changes with the code, the prediction settings and the grid's table version."""
-    text = code_fingerprint() + json.dumps(
-        [settings.__dict__, grid_version], sort_keys=True, default=list
+    """Changes with the prediction code, its settings and the grid's table version (which
+    changes whenever the indicators are rewritten)."""
+    text = code_fingerprint(only=PREDICTION_MODULES) + json.dumps(
+        [asdict(settings), grid_version], sort_keys=True, default=list
     )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
