@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
-from lib.io import delta
+from lib.io import catalog, delta
 from lib.prediction.opportunities import prediction_frames
 from lib.prediction.settings import PredictionSettings
 from lib.run import progress
@@ -93,4 +93,5 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
                 progress.update(f"{name} written")
         finally:
             opportunities.unpersist()
+    catalog.register_tables(spark, config.output, PREDICTION_TABLES)
     return True
