@@ -14,41 +14,64 @@ import json
 from dataclasses import asdict
 
 from pyspark import StorageLevel
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from lib.io import catalog, delta
+from lib.prediction.growth import growth_backtest, growth_forecasts, growth_states
 from lib.prediction.opportunities import prediction_frames
-from lib.prediction.settings import PredictionSettings
+from lib.prediction.settings import GrowthSettings, PredictionSettings
 from lib.run import progress
 from lib.run.config import Config
 from lib.run.run_log import RunRecord
-from lib.run.settings import prediction_settings
+from lib.run.settings import growth_settings, prediction_settings
 from lib.run.versions import PREDICTION_MODULES, code_fingerprint
+from lib.run.workflow import stage
 
 PRODUCT_OPPORTUNITIES = "product_opportunities"
 PREDICTION_BACKTEST = "prediction_backtest"
 PREDICTION_BACKTEST_PLACE = "prediction_backtest_place"
 PREDICTION_TABLES = (PRODUCT_OPPORTUNITIES, PREDICTION_BACKTEST_PLACE, PREDICTION_BACKTEST)
+GROWTH_FORECAST = "growth_forecast"
+GROWTH_BACKTEST = "growth_backtest"
+GROWTH_TABLES = (GROWTH_FORECAST, GROWTH_BACKTEST)
 GRID_COLUMNS = ["year", "country_code", "product", "rca", "mcp", "density"]
 
 
-def prediction_key(settings: PredictionSettings, grid_version: int | None) -> str:
+def prediction_key(
+    settings: PredictionSettings, growth: GrowthSettings | None, grid_version: int | None
+) -> str:
     """Changes with the prediction code, its settings and the grid's table version (which
     changes whenever the indicators are rewritten)."""
+    options = [asdict(settings), asdict(growth) if growth else None, grid_version]
     text = code_fingerprint(only=PREDICTION_MODULES) + json.dumps(
-        [asdict(settings), grid_version], sort_keys=True, default=list
+        options, sort_keys=True, default=list
     )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _current(spark: SparkSession, warehouse: str, key: str) -> bool:
-    if not all(delta.table_exists(spark, warehouse, name) for name in PREDICTION_TABLES):
+def _current(spark: SparkSession, warehouse: str, key: str, names: tuple[str, ...]) -> bool:
+    if not all(delta.table_exists(spark, warehouse, name) for name in names):
         return False
     commit = delta.last_commit(spark, delta.table_path(warehouse, PREDICTION_BACKTEST)) or {}
     try:
         return json.loads(commit.get("userMetadata") or "{}").get("prediction_key") == key
     except ValueError:
         return False
+
+
+def _growth_frames(
+    spark: SparkSession,
+    warehouse: str,
+    growth: GrowthSettings,
+    years: list[int],
+    cached: list[DataFrame],
+) -> dict[str, DataFrame]:
+    """growth_forecast and growth_backtest (lazy) from country_year's fitness and GDP pc."""
+    country_year = delta.read_table(spark, warehouse, delta.COUNTRY_YEAR)
+    states = growth_states(country_year).persist(StorageLevel.MEMORY_AND_DISK)
+    forecast = growth_forecasts(states, years, growth).persist(StorageLevel.MEMORY_AND_DISK)
+    cached += [states, forecast]
+    return {GROWTH_FORECAST: forecast, GROWTH_BACKTEST: growth_backtest(forecast, states)}
 
 
 def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
@@ -60,24 +83,25 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
         print("prediction: skipped (it scores by density: needs product_space.enabled = true)")
         return False
     settings = prediction_settings(config)
+    growth = growth_settings(config) if config.input.country_attributes else None
+    names = PREDICTION_TABLES + (GROWTH_TABLES if growth else ())
     grid_version = delta.table_version(spark, warehouse, delta.COUNTRY_PRODUCT_YEAR)
-    key = prediction_key(settings, grid_version)
-    if _current(spark, warehouse, key):
+    key = prediction_key(settings, growth, grid_version)
+    if _current(spark, warehouse, key, names):
         return False
-    from lib.run.workflow import stage  # the run log's stage timer
-
     with stage(run, "prediction"), progress.stage("prediction", detail="opportunity scores"):
         years = sorted(delta.table_years(spark, warehouse, delta.COUNTRY_PRODUCT_YEAR))
         grid = delta.read_table(spark, warehouse, delta.COUNTRY_PRODUCT_YEAR, grid_version)
         frames = prediction_frames(grid.select(*GRID_COLUMNS), settings, years)
         opportunities = frames.opportunities.persist(StorageLevel.MEMORY_AND_DISK)
+        cached = [opportunities]
         try:
             delta.write_table(opportunities, warehouse, PRODUCT_OPPORTUNITIES, run.run_id)
             progress.update(f"{PRODUCT_OPPORTUNITIES} written")
-            tables = {
-                PREDICTION_BACKTEST_PLACE: frames.backtest_place,
-                PREDICTION_BACKTEST: frames.backtest,  # last: its commit holds the key
-            }
+            tables = {PREDICTION_BACKTEST_PLACE: frames.backtest_place}
+            if growth is not None:
+                tables.update(_growth_frames(spark, warehouse, growth, years, cached))
+            tables[PREDICTION_BACKTEST] = frames.backtest  # last: its commit holds the key
             for name, df in tables.items():
                 rows = df.toArrow()
                 delta.write_arrow_rows(
@@ -92,6 +116,7 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
                 run.row_counts[f"prediction.{name}"] = rows.num_rows
                 progress.update(f"{name} written")
         finally:
-            opportunities.unpersist()
-    catalog.register_tables(spark, config.output, PREDICTION_TABLES)
+            for df in cached:
+                df.unpersist()
+    catalog.register_tables(spark, config.output, names)
     return True

@@ -98,3 +98,57 @@ TABLES = [
         {"train_year_range": "train_year BETWEEN 1962 AND 2100", "hits_within_k": "hits <= k"},
     ),
 ]
+
+GROWTH_TABLES = [
+    Table(
+        "growth_forecast",
+        "SPS forecasts of GDP per capita growth over the horizon (Tacchella, Mazzilli, Pietronero"
+        " 2018), with the velocity baseline; needs input.country_attributes",
+        (
+            _c("year", "int", "Base year t of the forecast (no data after t used)", False),
+            COUNTRY,
+            HORIZON,
+            TARGET_YEAR,
+            _c("log_fitness", "double", "ln fitness at t", False),
+            _c("log_gdp_per_capita", "double", "ln GDP per capita at t", False),
+            _c(
+                "analogues",
+                "int",
+                "Other countries' states at s <= t - h with a state at s + h",
+                False,
+            ),
+            _c(
+                "sps_growth",
+                "double",
+                "Nadaraya-Watson forecast of ln(GDP pc at t + h / GDP pc at t)",
+            ),
+            _c("sps_growth_sd", "double", "Kernel-weighted sd of the analogues' growth"),
+            _c("sps_growth_low", "double", "Bootstrap interval of sps_growth, lower end (90 %)"),
+            _c("sps_growth_high", "double", "Bootstrap interval of sps_growth, upper end (90 %)"),
+            _c("sps_fitness_change", "double", "Nadaraya-Watson forecast of the ln fitness change"),
+            _c(
+                "velocity_growth",
+                "double",
+                "Velocity baseline: the past h years' growth, ln(GDP pc at t / GDP pc at t - h)",
+            ),
+        ),
+        {"year_range": YEAR_RANGE},
+    ),
+    Table(
+        "growth_backtest",
+        "Errors of the growth forecasts of year t against the growth observed at t + horizon:"
+        " sps, velocity and no_change, on the same countries",
+        (
+            _c("method", "string", "sps, velocity or no_change (growth 0)", False),
+            TRAIN_YEAR,
+            TARGET_YEAR,
+            HORIZON,
+            _c("countries", "int", "Countries with every forecast and the outcome", False),
+            _c("mean_absolute_error", "double", "Mean |forecast - observed| of ln growth", False),
+            _c("rmse", "double", "Root mean squared error of ln growth", False),
+            _c("mean_error", "double", "Mean forecast - observed (bias)", False),
+        ),
+        {"train_year_range": "train_year BETWEEN 1962 AND 2100"},
+    ),
+]
+TABLES += GROWTH_TABLES

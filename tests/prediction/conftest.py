@@ -25,20 +25,26 @@ SIZE = SizeSpec(YEARS, n_countries=25, n_products=100, flows_per_year=2200, name
 METHODS = '["density", "random_forest"]'
 TREES = 5
 SEED = 7
+SIGMA = 0.5
+BOOTSTRAP = 400
 
 
 @dataclass(frozen=True)
 class PredictionRun:
     release: Path
     warehouse: str
+    attributes: Path
 
     def table(self, name: str) -> pd.DataFrame:
         return DeltaTable(f"{self.warehouse}/{name}").to_pandas()
 
 
-def job_args(release: Path, warehouse: str) -> list[str]:
+def job_args(release: Path, warehouse: str, attributes: Path) -> list[str]:
     return [
         *("--source", str(release)),
+        *("--set", f"input.country_attributes={attributes}"),
+        *("--set", f"prediction.sps_sigma={SIGMA}"),
+        *("--set", f"prediction.sps_bootstrap={BOOTSTRAP}"),
         *("--warehouse", warehouse),
         *("--set", f"prediction.horizon={HORIZON}"),
         *("--set", f"prediction.k={K}"),
@@ -54,8 +60,26 @@ def prediction_run(spark, tmp_path_factory) -> PredictionRun:
     root = tmp_path_factory.mktemp("prediction_run")
     release = generate_release(root / "release", size=SIZE, seed=5)
     warehouse = str(root / "warehouse")
-    run_fitness_job(spark, *job_args(release, warehouse))
-    return PredictionRun(release, warehouse)
+    attributes = gdp_per_capita(release, root / "attributes.csv")
+    run_fitness_job(spark, *job_args(release, warehouse, attributes))
+    return PredictionRun(release, warehouse, attributes)
+
+
+def gdp_per_capita(release: Path, out: Path, seed: int = 3) -> Path:
+    """A made-up (test-only) GDP per capita series of the release's countries: ln GDP pc =
+    8.5 + 1.2 x the generator's latent capability + a country's own random walk."""
+    truth = pd.read_csv(release / "latent_truth.csv")
+    rng = np.random.default_rng(seed)
+    walks = {c: np.cumsum(rng.normal(0.02, 0.05, len(YEARS))) for c in truth["country_code"]}
+    truth["gdp_per_capita"] = [
+        float(np.exp(8.5 + 1.2 * cap + walks[c][YEARS.index(y)]))
+        for c, y, cap in truth[["country_code", "year", "capability"]].itertuples(index=False)
+    ]
+    truth["population"] = ""
+    truth.rename(columns={"country_code": "country"})[
+        ["country", "year", "population", "gdp_per_capita"]
+    ].to_csv(out, index=False)
+    return out
 
 
 def perturbed_release(release: Path, out: Path, after: int, seed: int = 11) -> Path:

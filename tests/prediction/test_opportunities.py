@@ -199,7 +199,7 @@ def test_no_score_of_year_t_uses_data_after_t(spark, prediction_run, tmp_path):
     at most CUT, are unchanged; later ones did change (the perturbation bites)."""
     release = perturbed_release(prediction_run.release, tmp_path / "release", after=CUT)
     warehouse = str(tmp_path / "warehouse")
-    run_fitness_job(spark, *job_args(release, warehouse))
+    run_fitness_job(spark, *job_args(release, warehouse, prediction_run.attributes))
     from deltalake import DeltaTable
 
     keys = ["method", "year", "country_code", "product"]
@@ -223,3 +223,14 @@ def test_no_score_of_year_t_uses_data_after_t(spark, prediction_run, tmp_path):
     ]
     assert len(backtests[0]) >= 2
     pd.testing.assert_frame_equal(backtests[0], backtests[1], check_exact=True)
+    # The growth forecasts of the years up to CUT are unchanged too.
+    growth_keys = ["year", "country_code"]
+    growth = [
+        t[t["year"] <= CUT].sort_values(growth_keys).reset_index(drop=True)
+        for t in (
+            prediction_run.table("growth_forecast"),
+            DeltaTable(f"{warehouse}/growth_forecast").to_pandas(),
+        )
+    ]
+    assert growth[0]["sps_growth"].notna().sum() > 10
+    pd.testing.assert_frame_equal(growth[0], growth[1], check_exact=True)
