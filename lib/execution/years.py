@@ -14,6 +14,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import to_arrow_schema
 
 TABLE_COLUMN = "_table"
 
@@ -108,3 +109,15 @@ def each_year_of_partition(
             yield from compute(int(year), group.reset_index(drop=True))
 
     return run
+
+
+def tagged_batches(
+    outputs: Mapping[str, pd.DataFrame], schema: T.StructType
+) -> Iterator[pa.RecordBatch]:
+    """The frames of several tables (name -> rows) as record batches of one tagged schema
+    (``tagged_schema``): what a task yielding several tables returns."""
+    arrow = to_arrow_schema(schema)
+    for name, frame in outputs.items():
+        if len(frame):
+            tagged = conformed_frame(frame.assign(**{TABLE_COLUMN: name}), schema)
+            yield from pa.Table.from_pandas(tagged, schema=arrow, preserve_index=False).to_batches()

@@ -32,7 +32,6 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lib.execution.years import one_partition_per_year
-from lib.prediction.candidates import KEYS
 from lib.prediction.settings import GRADIENT_BOOSTING, RANDOM_FOREST, PredictionSettings
 
 SCORES_SCHEMA = T.StructType(
@@ -152,11 +151,9 @@ def _each_group(
     return run
 
 
-def classifier_scores(
-    method: str, pairs: DataFrame, grid: DataFrame, settings: PredictionSettings
-) -> DataFrame:
-    """year, country_code, product, method, score of the candidates ``pairs`` (years with a
-    training year before them only)."""
+def classifier_scores(method: str, grid: DataFrame, settings: PredictionSettings) -> DataFrame:
+    """year, country_code, product, method, score of every place active at t and activity seen
+    by t (years with a training year before them only); the yearly core keeps the candidates'."""
     products = sorted(r[0] for r in grid.select("product").distinct().collect())  # codes only
     groups = max(1, min(settings.ml_tasks, len(products)))
     spark = grid.sparkSession
@@ -167,6 +164,4 @@ def classifier_scores(
         .transform(lambda df: one_partition_per_year(df, list(range(groups)), column="group"))
         .mapInPandas(_each_group(_fit_group(method, settings, products, groups)), SCORES_SCHEMA)
     )
-    return (
-        pairs.select(*KEYS).join(scores, KEYS).select(*KEYS, F.lit(method).alias("method"), "score")
-    )
+    return scores.withColumn("method", F.lit(method))

@@ -16,16 +16,17 @@ from dataclasses import asdict
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from lib.io import catalog, delta
+from lib.execution.prediction import prediction_outputs
+from lib.io import catalog, delta, delta_arrow
 from lib.prediction.growth import growth_backtest, growth_forecasts, growth_states
-from lib.prediction.opportunities import prediction_frames
-from lib.prediction.settings import GrowthSettings, PredictionSettings
+from lib.prediction.settings import ML_METHODS, GrowthSettings, PredictionSettings
 from lib.run import progress
 from lib.run.config import Config
 from lib.run.run_log import RunRecord
 from lib.run.settings import growth_settings, prediction_settings
 from lib.run.versions import PREDICTION_MODULES, code_fingerprint
 from lib.run.workflow import stage
+from lib.tables import TABLES
 
 PRODUCT_OPPORTUNITIES = "product_opportunities"
 PREDICTION_BACKTEST = "prediction_backtest"
@@ -65,13 +66,13 @@ def _growth_frames(
     growth: GrowthSettings,
     years: list[int],
     cached: list[DataFrame],
-) -> dict[str, DataFrame]:
+) -> tuple[DataFrame, DataFrame]:
     """growth_forecast and growth_backtest (lazy) from country_year's fitness and GDP pc."""
     country_year = delta.read_table(spark, warehouse, delta.COUNTRY_YEAR)
     states = growth_states(country_year).persist(StorageLevel.MEMORY_AND_DISK)
     forecast = growth_forecasts(states, years, growth).persist(StorageLevel.MEMORY_AND_DISK)
     cached += [states, forecast]
-    return {GROWTH_FORECAST: forecast, GROWTH_BACKTEST: growth_backtest(forecast, states)}
+    return forecast, growth_backtest(forecast, states)
 
 
 def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
@@ -91,19 +92,47 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
         return False
     with stage(run, "prediction"), progress.stage("prediction", detail="opportunity scores"):
         years = sorted(delta.table_years(spark, warehouse, delta.COUNTRY_PRODUCT_YEAR))
-        grid = delta.read_table(spark, warehouse, delta.COUNTRY_PRODUCT_YEAR, grid_version)
-        frames = prediction_frames(grid.select(*GRID_COLUMNS), settings, years)
-        opportunities = frames.opportunities.persist(StorageLevel.MEMORY_AND_DISK)
-        cached = [opportunities]
+        uri = delta.table_path(warehouse, PRODUCT_OPPORTUNITIES)
+        arrow = delta_arrow.use_arrow_writer(config.output.writer, warehouse)
+        grid_uri = delta.table_path(warehouse, delta.COUNTRY_PRODUCT_YEAR)
+        files = delta_arrow.data_files_by_year(grid_uri, grid_version) if arrow else None
+        ml = [m for m in settings.methods if m in ML_METHODS]
+        grid = None  # read by Spark only where the tasks do not read its files themselves
+        if files is None or ml:
+            grid = delta.read_table(spark, warehouse, delta.COUNTRY_PRODUCT_YEAR, grid_version)
+            grid = grid.select(*GRID_COLUMNS)
+        scores = None
+        for method in ml:  # scikit-learn, only when asked for
+            from lib.prediction.classifiers import classifier_scores
+
+            theirs = classifier_scores(method, grid, settings)
+            scores = theirs if scores is None else scores.unionByName(theirs)
+        if arrow:  # the tasks write into the table's folder: it must exist first
+            delta.ensure_table(spark, uri, TABLES[PRODUCT_OPPORTUNITIES])
+        outputs = prediction_outputs(
+            spark, grid, scores, settings, years, uri if arrow else None, files
+        )
+        cached = [outputs.cached]
         try:
-            delta.write_table(opportunities, warehouse, PRODUCT_OPPORTUNITIES, run.run_id)
+            if arrow:
+                replaced = delta.table_years(spark, warehouse, PRODUCT_OPPORTUNITIES) | set(years)
+                metadata = delta.commit_metadata(run.run_id)
+                delta_arrow.commit_files(
+                    uri, outputs.opportunity_files, {"year": sorted(replaced)}, metadata
+                )
+            else:
+                delta.write_table(
+                    outputs.opportunities, warehouse, PRODUCT_OPPORTUNITIES, run.run_id
+                )
             progress.update(f"{PRODUCT_OPPORTUNITIES} written")
-            tables = {PREDICTION_BACKTEST_PLACE: frames.backtest_place}
+            tables = {PREDICTION_BACKTEST_PLACE: outputs.backtest_place}
             if growth is not None:
-                tables.update(_growth_frames(spark, warehouse, growth, years, cached))
-            tables[PREDICTION_BACKTEST] = frames.backtest  # last: its commit holds the key
-            for name, df in tables.items():
-                rows = df.toArrow()
+                forecast, backtest = _growth_frames(spark, warehouse, growth, years, cached)
+                tables.update(
+                    {GROWTH_FORECAST: forecast.toArrow(), GROWTH_BACKTEST: backtest.toArrow()}
+                )
+            tables[PREDICTION_BACKTEST] = outputs.backtest  # last: its commit holds the key
+            for name, rows in tables.items():
                 delta.write_arrow_rows(
                     spark,
                     rows,
