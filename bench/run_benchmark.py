@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     generate_seconds = ensure_years(data, years, args.workers)
     csv_bytes = sum(flow_path(data, y).stat().st_size for y in years)
     view = release_view(data, work / "release", years)
-    from lib.datasets.synthetic import _count_rows
+    from lib.datasets.synthetic.release import _count_rows
 
     flows = sum(_count_rows(flow_path(data, y)) for y in years)
     results["data"] = {

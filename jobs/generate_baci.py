@@ -6,7 +6,7 @@
     python jobs/generate_baci.py --out /tmp/real_codes --size small \\
         --product-codes BACI_HS92_V202401/product_codes_HS92_V202401.csv
 
-The data are synthetic (see lib/datasets/synthetic.py for the model); the folder gets a SYNTHETIC.md
+The data are synthetic (see lib/datasets/synthetic/ for the model); the folder gets a SYNTHETIC.md
 saying so. Each year depends only on the seed, the size and the year, so a single year can be
 regenerated identically, and ``--workers N`` makes years in parallel processes.
 """

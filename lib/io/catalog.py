@@ -21,7 +21,7 @@ from pyspark.sql import SparkSession
 
 from lib.io import delta
 from lib.io.filesystems import arrow_filesystem
-from lib.run.config import _DATABASE_NAME, OutputConfig
+from lib.run.config.sections import _DATABASE_NAME, OutputConfig
 from lib.tables import TABLES
 
 # A database, or catalog.database (Unity Catalog); plain identifiers only, so no quoting games.

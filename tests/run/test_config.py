@@ -112,7 +112,7 @@ def test_job_rejects_bad_config_before_spark_starts(tmp_path):
 def test_default_file_matches_the_dataclass_defaults():
     """conf/default.toml documents the defaults; the code must agree (it is the fallback on a
     cluster driver that has only the zipped code)."""
-    from lib.run.config import DEFAULT_CONFIG, Config, _read_toml, from_dict
+    from lib.run.config.loading import DEFAULT_CONFIG, Config, _read_toml, from_dict
 
     assert from_dict(_read_toml(DEFAULT_CONFIG)) == Config()
 

@@ -22,7 +22,7 @@ from lib.datasets.provenance import SYNTHETIC_MARKER, SYNTHETIC_PREFIX, source_k
 from lib.io.filesystems import arrow_filesystem
 
 # CEPII's release ids are V + year + month (V202401); SYNTH + 4 digits is the id of the
-# project's synthetic releases (lib/datasets/synthetic.py, lib/datasets/provenance.py), no CEPII release's.
+# project's synthetic releases (lib/datasets/synthetic/, lib/datasets/provenance.py), no CEPII release's.
 RELEASE_ID = rf"(?P<release>V\d{{6}}[a-z]?|{SYNTHETIC_PREFIX}\d{{4}})"
 FLOW_FILE = re.compile(rf"^BACI_HS(?P<rev>\d{{2}})_Y(?P<year>\d{{4}})_{RELEASE_ID}\.csv$")
 COUNTRY_FILE = re.compile(rf"^country_codes_{RELEASE_ID}\.csv$")
