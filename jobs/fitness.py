@@ -31,6 +31,7 @@ from lib.run.place_activity import (
     resolve,
     run_place_activity,
 )
+from lib.run.prediction import run_prediction
 from lib.run.run_log import RunRecord, warehouse_data_source
 from lib.run.session import build_session
 from lib.run.workflow import (
@@ -55,6 +56,7 @@ def _ingest_and_indicators(spark, config, release, run: RunRecord, full_refresh:
     years = run_indicators(spark, config, run, incremental=not full_refresh)
     if run.years != years:
         print(f"Indicators recomputed for {run.years or 'no year'} (the others are current)")
+    run_prediction(spark, config, run)
     return years
 
 
@@ -118,6 +120,7 @@ def main() -> None:
     print(
         "  fitness_convergence, baci_flows, baci_quarantine, baci_countries, baci_products, run_log"
     )
+    print("  product_opportunities, prediction_backtest, prediction_backtest_place")
     print(f"Stage seconds: {run.stage_seconds}")
     if source.synthetic:
         print(f"Reminder: {SYNTHETIC_BANNER} (run_log.source_kind = synthetic).")

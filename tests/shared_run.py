@@ -29,6 +29,9 @@ TINY = SizeSpec((2018, 2019), n_countries=20, n_products=150, flows_per_year=150
 CATALOG_DATABASE = "ecx_shared_test"
 # Lines no BACI file should have, so that baci_quarantine has rows for the readers to compare.
 BAD_LINES = "2018,36,36,853611,2.421,1.000\n2019,36,50,853611,1.500,NA\n"
+# The shared run's settings besides the defaults (a job compared with it passes them too):
+# with two years, a horizon of 1 gives the prediction backtests a year (the default 5, none).
+TINY_JOB_ARGS = ("--set", "prediction.horizon=1")
 
 
 # --- one pipeline run, shared by the reader, catalog and cluster tests ---------------------
@@ -110,6 +113,7 @@ def shared_tiny_run(spark, tmp_path_factory) -> TinyRun:
             *("--source", str(release)),
             *("--warehouse", warehouse),
             *("--set", f"output.catalog_database={CATALOG_DATABASE}"),
+            *TINY_JOB_ARGS,
         )
         _SHARED["run"] = TinyRun(release, warehouse, run_id)
     return _SHARED["run"]

@@ -37,7 +37,12 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from tests.shared_run import assert_same_warehouse, shared_release, shared_tiny_run
+from tests.shared_run import (
+    TINY_JOB_ARGS,
+    assert_same_warehouse,
+    shared_release,
+    shared_tiny_run,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -197,6 +202,7 @@ def submit(cluster: Cluster, release: Path, warehouse: Path, probe: Path) -> sub
         *("--source", str(release)),
         *("--warehouse", str(warehouse)),
         *("--set", "spark.shuffle_partitions=2"),
+        *TINY_JOB_ARGS,
     ]
     with open(cluster.logs / "job.log", "wb") as log:  # the child keeps its own descriptor
         return subprocess.Popen(

@@ -23,7 +23,12 @@ import pyspark
 import pytest
 
 from lib.run.session import delta_jars
-from tests.shared_run import assert_same_warehouse, shared_release, shared_tiny_run
+from tests.shared_run import (
+    TINY_JOB_ARGS,
+    assert_same_warehouse,
+    shared_release,
+    shared_tiny_run,
+)
 from tests.test_cluster import free_port, start, stop
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +96,7 @@ def test_fitness_job_through_spark_connect_matches_classic(spark, connect_url, t
     env["ECX_SPARK_REMOTE"] = connect_url
     job = subprocess.run(
         [sys.executable, "jobs/fitness.py", "--source", str(release)]
-        + ["--warehouse", str(warehouse)],
+        + ["--warehouse", str(warehouse), *TINY_JOB_ARGS],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

@@ -58,6 +58,7 @@ from lib.execution.years import (
     conformed_frame,
     each_year_of_partition,
     one_partition_per_year,
+    tagged_batches,
     tagged_schema,
 )
 from lib.io import delta
@@ -232,13 +233,7 @@ def _year_outputs(
 
 def _tagged_batches(outputs: YearOutputs) -> Iterator[pa.RecordBatch]:
     """The frames of one year as record batches of the tagged union schema."""
-    schema = to_arrow_schema(SMALL_TAGGED)
-    for name, frame in outputs.items():
-        if len(frame):
-            tagged = conformed_frame(frame.assign(**{TABLE_COLUMN: name}), SMALL_TAGGED)
-            yield from pa.Table.from_pandas(
-                tagged, schema=schema, preserve_index=False
-            ).to_batches()
+    yield from tagged_batches(outputs, SMALL_TAGGED)
 
 
 def _collect_small(df: DataFrame) -> dict[str, pa.Table]:

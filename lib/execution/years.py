@@ -14,6 +14,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import to_arrow_schema
 
 TABLE_COLUMN = "_table"
 
@@ -60,9 +61,9 @@ def conformed_frame(frame: pd.DataFrame, schema: T.StructType) -> pd.DataFrame:
     return out
 
 
-def one_partition_per_year(rows: DataFrame, years: list[int]) -> DataFrame:
-    """``rows`` (with a ``year`` column) spread over exactly ``len(years)`` partitions, each
-    holding the rows of one year.
+def one_partition_per_year(rows: DataFrame, years: list[int], column: str = "year") -> DataFrame:
+    """``rows`` (with a ``year`` column, or another whole-number ``column``) spread over exactly
+    ``len(years)`` partitions, each holding the rows of one year (one value).
 
     WHY: ``repartition("year")`` hashes years into ``spark.sql.shuffle.partitions`` buckets
     (several years to a task, other cores idle) and adaptive execution coalesces small ones
@@ -88,7 +89,7 @@ def one_partition_per_year(rows: DataFrame, years: list[int]) -> DataFrame:
         raise RuntimeError(f"no partition key found for {n - len(first_key)} of {n} years")
     keys = F.create_map(*[F.lit(v) for i, y in enumerate(years) for v in (y, first_key[i])])
     return (
-        rows.withColumn("_partition_key", keys[F.col("year")])
+        rows.withColumn("_partition_key", keys[F.col(column)])
         .repartition(n, "_partition_key")
         .drop("_partition_key")
     )
@@ -108,3 +109,15 @@ def each_year_of_partition(
             yield from compute(int(year), group.reset_index(drop=True))
 
     return run
+
+
+def tagged_batches(
+    outputs: Mapping[str, pd.DataFrame], schema: T.StructType
+) -> Iterator[pa.RecordBatch]:
+    """The frames of several tables (name -> rows) as record batches of one tagged schema
+    (``tagged_schema``): what a task yielding several tables returns."""
+    arrow = to_arrow_schema(schema)
+    for name, frame in outputs.items():
+        if len(frame):
+            tagged = conformed_frame(frame.assign(**{TABLE_COLUMN: name}), schema)
+            yield from pa.Table.from_pandas(tagged, schema=arrow, preserve_index=False).to_batches()

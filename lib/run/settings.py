@@ -13,6 +13,7 @@ from lib.execution.indicators import IndicatorSettings
 from lib.io.country_attributes import CountryAttributes
 from lib.measures.smoothing import window_weights
 from lib.measures.yearly import YearSettings
+from lib.prediction.settings import GrowthSettings, PredictionSettings
 from lib.run.config import Config
 
 
@@ -71,4 +72,26 @@ def indicator_settings(config: Config) -> IndicatorSettings:
         smoothing_years=config.rca.smoothing_years,
         country_attributes=config.input.country_attributes or None,
         year=year_settings(config),
+    )
+
+
+def prediction_settings(config: Config) -> PredictionSettings:
+    """The opportunity scores' options (methods, horizon, candidates, k, classifiers)."""
+    p = config.prediction
+    return PredictionSettings(
+        methods=tuple(p.methods),
+        horizon=p.horizon,
+        entry_below=p.entry_below,
+        k=p.k,
+        seed=p.seed,
+        trees=p.trees,
+        ml_tasks=p.ml_tasks,
+    )
+
+
+def growth_settings(config: Config) -> GrowthSettings:
+    """The growth forecasts' options (SPS: horizon, kernel width, bootstrap)."""
+    p = config.prediction
+    return GrowthSettings(
+        horizon=p.horizon, sigma=p.sps_sigma, bootstrap=p.sps_bootstrap, seed=p.sps_seed
     )

@@ -23,8 +23,10 @@ from pathlib import Path
 
 LIB = Path(__file__).resolve().parents[1]
 # The report's code draws from the indicator tables, and the datasets' code makes input files
-# (whose own fingerprints count): neither computes the tables from their input.
-NOT_COMPUTING = ("report/", "datasets/")
+# (whose own fingerprints count): neither computes the tables from their input. The prediction
+# stage reads the indicator tables too; its own tables have their own key (PREDICTION_MODULES).
+PREDICTION_MODULES = ("prediction/", "run/prediction.py")
+NOT_COMPUTING = ("report/", "datasets/", *PREDICTION_MODULES)
 
 
 # What the flows table's rows depend on: the parser and the ingest's checks.

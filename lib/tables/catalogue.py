@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from lib.tables import baci, bookkeeping, indicators, regional
+from lib.tables import baci, bookkeeping, indicators, prediction, regional
 from lib.tables.columns import Table
 
 TABLES: dict[str, Table] = {
-    t.name: t for group in (baci, indicators, bookkeeping, regional) for t in group.TABLES
+    t.name: t
+    for group in (baci, indicators, prediction, bookkeeping, regional)
+    for t in group.TABLES
 }
 
 
@@ -21,4 +23,10 @@ PLACE_ACTIVITY_TABLES = (
     "activity_concentration_year",
     "specialisation_changes",
 )
-BACI_RUN_TABLES = tuple(name for name in TABLES if name not in PLACE_ACTIVITY_TABLES)
+# Tables a BACI run writes only with input.country_attributes (the GDP per capita series).
+WITH_COUNTRY_ATTRIBUTES_TABLES = tuple(t.name for t in prediction.GROWTH_TABLES)
+BACI_RUN_TABLES = tuple(
+    name
+    for name in TABLES
+    if name not in PLACE_ACTIVITY_TABLES and name not in WITH_COUNTRY_ATTRIBUTES_TABLES
+)

@@ -13,9 +13,10 @@ def test_data_dictionary_page_is_current():
 
 
 def test_every_table_is_declared_once_with_unique_columns():
-    from lib.tables import baci, bookkeeping, indicators, regional
+    from lib.tables import baci, bookkeeping, indicators, prediction, regional
 
-    names = [t.name for group in (baci, indicators, bookkeeping, regional) for t in group.TABLES]
+    groups = (baci, indicators, prediction, bookkeeping, regional)
+    names = [t.name for group in groups for t in group.TABLES]
     assert len(names) == len(set(names)) == len(TABLES)
     for table in TABLES.values():
         assert len(table.column_names) == len(set(table.column_names)), table.name

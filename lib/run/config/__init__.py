@@ -21,6 +21,7 @@ from lib.run.config.sections import (  # noqa: F401
     FitnessConfig,
     InputConfig,
     OutputConfig,
+    PredictionConfig,
     ProductsConfig,
     ProductSpaceConfig,
     RcaConfig,

@@ -22,6 +22,7 @@ from lib.run.config.sections import (
     FitnessConfig,
     InputConfig,
     OutputConfig,
+    PredictionConfig,
     ProductsConfig,
     ProductSpaceConfig,
     RcaConfig,
@@ -46,6 +47,7 @@ class Config:
     fitness: FitnessConfig = field(default_factory=FitnessConfig)
     eci: EciConfig = field(default_factory=EciConfig)
     product_space: ProductSpaceConfig = field(default_factory=ProductSpaceConfig)
+    prediction: PredictionConfig = field(default_factory=PredictionConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
 

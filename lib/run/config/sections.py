@@ -209,6 +209,48 @@ class ProductSpaceConfig:
             raise ConfigError("product_space.proximity_diagonal", "must be 0 or 1")
 
 
+PREDICTION_METHODS = ("density", "random_forest", "gradient_boosting")
+
+
+@dataclass(frozen=True)
+class PredictionConfig:
+    """Opportunity scores, their backtests and growth forecasts (docs/prediction.md)."""
+
+    enabled: bool = True  # needs product_space.enabled (the density)
+    # density (cheap, the default), random_forest, gradient_boosting (scikit-learn; opt-in)
+    methods: tuple[str, ...] = ("density",)
+    horizon: int = 5  # years between the scores (t) and the outcome checked (t + horizon)
+    entry_below: float = 0.25  # candidates: RCA at t below this (the products not yet had)
+    k: int = 10  # length of a country's list in precision@k
+    seed: int = 0  # random_state of the classifiers
+    trees: int = 100  # n_estimators of the classifiers
+    ml_tasks: int = 16  # product groups fitted in parallel (Spark tasks)
+    # Growth forecasts (with input.country_attributes): SPS kernel width in the
+    # (ln fitness, ln GDP per capita) plane, bootstrap samples and their seed.
+    sps_sigma: float = 0.5
+    sps_bootstrap: int = 100
+    sps_seed: int = 42
+
+    def validate(self) -> None:
+        for method in self.methods:
+            if method not in PREDICTION_METHODS:
+                raise ConfigError(
+                    "prediction.methods",
+                    f"unknown method {method!r}; known: {', '.join(PREDICTION_METHODS)}",
+                )
+        if len(set(self.methods)) != len(self.methods):
+            raise ConfigError("prediction.methods", "lists a method twice")
+        if self.horizon < 1:
+            raise ConfigError("prediction.horizon", "must be at least 1")
+        if self.entry_below <= 0:
+            raise ConfigError("prediction.entry_below", "must be positive")
+        for key in ("k", "trees", "ml_tasks", "sps_bootstrap"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"prediction.{key}", "must be at least 1")
+        if self.sps_sigma <= 0:
+            raise ConfigError("prediction.sps_sigma", "must be positive")
+
+
 @dataclass(frozen=True)
 class SparkConfig:
     shuffle_partitions: int = 8

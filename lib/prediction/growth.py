@@ -1,0 +1,194 @@
+"""Growth forecasts by the Selective Predictability Scheme (SPS; Tacchella, Mazzilli and
+Pietronero, "A dynamical systems approach to gross domestic product forecasting", Nature
+Physics 2018; fermi-cref's ``SPS``), their baselines and their backtest.
+
+A country's state in year t is x = (ln fitness, ln GDP per capita). Its analogues are the states
+of the OTHER countries in the years s <= t - h whose state h years later is known too (so
+nothing after t is used); each moved by dx = x(s + h) - x(s). With Gaussian kernel weights
+w = N(|x(s) - x_c(t)|; 0, sigma) the Nadaraya-Watson estimate of the displacement is
+sum w dx / sum w, and its spread sum w (dx - mean)^2 / sum w. The bootstrap draws
+``bootstrap`` samples of n analogues with probabilities w / sum w (n = the analogues), the mean
+displacement of each sample; the interval is the central ``interval`` of those means (random
+numbers seeded by (seed, country, year): a forecast does not depend on which others are made).
+The growth forecast is the ln GDP per capita component: ln(GDP_{t+h} / GDP_t).
+
+Baselines: ``velocity`` repeats the past h years' growth, ln(GDP_t / GDP_{t-h}) (fermi-cref's
+``predict_actor_velocity`` with delta = h + 1, times h + 1: its "delta steps ago" is the
+(delta - 1)-th earlier year, and it is per year); ``no_change`` forecasts 0.
+
+Spark: one task per base year t (``applyInPandas`` grouped by it), each given the states of the
+years up to t (a few thousand rows). Must not: read a state after t for a forecast of t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lib.prediction.settings import GrowthSettings
+from lib.tables import spark_schema
+
+FORECAST_SCHEMA = spark_schema("growth_forecast")
+GROWTH_BACKTEST_SCHEMA = spark_schema("growth_backtest")
+SQRT_2PI = np.sqrt(2 * np.pi)
+
+
+# --- numpy cores ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analogues:
+    start: np.ndarray  # n x 2 states x(s)
+    moves: np.ndarray  # n x 2 displacements x(s + h) - x(s)
+
+
+def analogues(states: pd.DataFrame, country: int, year: int, horizon: int) -> Analogues:
+    """The analogues of ``country`` in ``year`` from ``states`` (country_code, year, x0, x1:
+    every known state, NaN-free)."""
+    later = states.assign(year=states["year"] - horizon)
+    pairs = states.merge(later, on=["country_code", "year"], suffixes=("", "_later"))
+    pairs = pairs[(pairs["country_code"] != country) & (pairs["year"] <= year - horizon)]
+    start = pairs[["x0", "x1"]].to_numpy(dtype=np.float64)
+    return Analogues(start, pairs[["x0_later", "x1_later"]].to_numpy(dtype=np.float64) - start)
+
+
+def kernel_weights(start: np.ndarray, point: np.ndarray, sigma: float) -> np.ndarray:
+    """N(|x - point|; 0, sigma): scipy.stats.norm.pdf of the Euclidean distance."""
+    distance = np.linalg.norm(start - point, axis=1)
+    return np.exp(-0.5 * (distance / sigma) ** 2) / (sigma * SQRT_2PI)
+
+
+def nadaraya_watson(
+    found: Analogues, point: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted mean displacement and its weighted variance (both dimensions)."""
+    w = kernel_weights(found.start, point, sigma)
+    total = w.sum()
+    if not total > 0:
+        return np.full(2, np.nan), np.full(2, np.nan)
+    mean = (w[:, None] * found.moves).sum(axis=0) / total
+    return mean, (w[:, None] * (found.moves - mean) ** 2).sum(axis=0) / total
+
+
+def bootstrap_means(
+    found: Analogues, point: np.ndarray, sigma: float, samples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``samples`` x 2 mean displacements of analogues drawn with kernel probabilities."""
+    w = kernel_weights(found.start, point, sigma)
+    if not w.sum() > 0:
+        return np.full((samples, 2), np.nan)
+    n = len(w)
+    drawn = rng.choice(n, size=(samples, n), replace=True, p=w / w.sum())
+    return found.moves[drawn].mean(axis=1)
+
+
+def forecasts(states: pd.DataFrame, year: int, settings: GrowthSettings) -> pd.DataFrame:
+    """growth_forecast rows of the countries with a state in ``year`` (``states``: the years
+    up to ``year`` only)."""
+    h = settings.horizon
+    now = states[states["year"] == year].sort_values("country_code")
+    earlier = states[states["year"] == year - h].set_index("country_code")["x1"]
+    tail = (1 - settings.interval) / 2
+    rows = []
+    for country, x0, x1 in now[["country_code", "x0", "x1"]].itertuples(index=False):
+        point = np.array([x0, x1])
+        found = analogues(states, int(country), year, h)
+        mean = var = np.full(2, np.nan)
+        low = high = np.nan
+        if len(found.moves):
+            mean, var = nadaraya_watson(found, point, settings.sigma)
+            rng = np.random.default_rng([settings.seed, int(country), year])
+            means = bootstrap_means(found, point, settings.sigma, settings.bootstrap, rng)
+            low, high = np.quantile(means[:, 1], [tail, 1 - tail])
+        rows.append(
+            {
+                "year": year,
+                "country_code": int(country),
+                "horizon": h,
+                "target_year": year + h,
+                "log_fitness": x0,
+                "log_gdp_per_capita": x1,
+                "analogues": len(found.moves),
+                "sps_growth": mean[1],
+                "sps_growth_sd": np.sqrt(var[1]),
+                "sps_growth_low": low,
+                "sps_growth_high": high,
+                "sps_fitness_change": mean[0],
+                "velocity_growth": x1 - earlier.get(country, np.nan),
+            }
+        )
+    columns = FORECAST_SCHEMA.fieldNames()
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+
+
+# --- Spark ---------------------------------------------------------------------------------
+
+
+def growth_states(country_year: DataFrame) -> DataFrame:
+    """country_code, year, x0 = ln fitness, x1 = ln GDP per capita, where both are positive."""
+    known = (F.col("fitness") > 0) & (F.col("gdp_per_capita") > 0)
+    return country_year.where(known).select(
+        "country_code",
+        "year",
+        F.log("fitness").alias("x0"),
+        F.log("gdp_per_capita").alias("x1"),
+    )
+
+
+def growth_forecasts(states: DataFrame, years: list[int], settings: GrowthSettings) -> DataFrame:
+    """growth_forecast rows of every year: each base year's task gets the states up to it."""
+    spark = states.sparkSession
+    bases = spark.createDataFrame([(int(y),) for y in years], "base int")
+    copies = states.crossJoin(bases).where(F.col("year") <= F.col("base"))
+
+    def run(rows: pd.DataFrame) -> pd.DataFrame:
+        base = int(rows["base"].iloc[0])
+        return forecasts(rows.drop(columns="base"), base, settings)
+
+    return copies.groupBy("base").applyInPandas(run, FORECAST_SCHEMA)
+
+
+def growth_backtest(forecast: DataFrame, states: DataFrame) -> DataFrame:
+    """growth_backtest rows: per method and base year t with t + h known, the errors of the
+    forecasts of ln GDP per capita growth, over the countries every method forecast."""
+    observed = states.select(
+        "country_code", F.col("year").alias("target_year"), F.col("x1").alias("x1_later")
+    )
+    joined = (
+        forecast.join(observed, ["country_code", "target_year"])
+        .withColumn("observed", F.col("x1_later") - F.col("log_gdp_per_capita"))
+        .where(F.col("sps_growth").isNotNull() & F.col("velocity_growth").isNotNull())
+        .where(~F.isnan("sps_growth") & ~F.isnan("velocity_growth"))
+    )
+    methods = F.explode(
+        F.array(
+            F.struct(F.lit("sps").alias("method"), F.col("sps_growth").alias("forecast")),
+            F.struct(F.lit("velocity").alias("method"), F.col("velocity_growth").alias("forecast")),
+            F.struct(F.lit("no_change").alias("method"), F.lit(0.0).alias("forecast")),
+        )
+    ).alias("m")
+    error = F.col("m.forecast") - F.col("observed")
+    return (
+        joined.select("year", "target_year", "horizon", "observed", methods)
+        .groupBy(F.col("m.method").alias("method"), "year", "target_year", "horizon")
+        .agg(
+            F.count(F.lit(1)).cast("int").alias("countries"),
+            F.mean(F.abs(error)).alias("mean_absolute_error"),
+            F.sqrt(F.mean(error * error)).alias("rmse"),
+            F.mean(error).alias("mean_error"),
+        )
+        .select(
+            "method",
+            F.col("year").alias("train_year"),
+            "target_year",
+            "horizon",
+            "countries",
+            "mean_absolute_error",
+            "rmse",
+            "mean_error",
+        )
+    )
