@@ -154,3 +154,17 @@ def test_docs_spark_sql_snippet_runs(spark, tiny):
     scope: dict[str, object] = {}
     exec(doc_snippet("spark-sql", tiny.warehouse), scope)
     assert len(scope["top"]) == 10
+
+
+def test_readme_backtest_query_runs(tiny, duck):
+    # The README tells a user to read the backtest before trusting a score: its query, as
+    # written, on a warehouse with backtest years (the tiny run uses prediction.horizon = 1).
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r'con\.sql\(("SELECT method.*?")\)\)', readme, re.S)
+    assert match, "no backtest query in README.md"
+    query = "".join(re.findall(r'"([^"]*)"', match.group(1)))
+    rows = duck.sql(query.replace("'warehouse/", f"'{tiny.warehouse}/")).df()
+    backtest = read_deltalake(delta.table_path(tiny.warehouse, "prediction_backtest"))
+    assert len(rows) == backtest.num_rows > 0
+    assert ((rows["base_rate"] > 0) & (rows["base_rate"] < 1)).all()
+    assert list(rows["train_year"]) == sorted(rows["train_year"])  # one method in the tiny run
