@@ -10,15 +10,15 @@ folder, then times (untimed: the generation and write) the three steps of
 ``lib.execution.distributed.product_space`` with Spark's ``noop`` sink: the co-occurrence and
 proximity pairs, the density / COG cells, and the z-scored COI. Prints seconds per step and the
 peak resident size of the largest Python process (a Spark Python worker) and of the whole
-process tree, sampled from /proc every 0.2 s (as ``bench/procmem.py`` does).
+process tree, sampled from /proc every 0.2 s (``bench/procmem.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,6 +34,12 @@ from lib.execution.distributed.product_space import (
 )
 from lib.measures.yearly import YearSettings
 from lib.run.session import build_session
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # bench/ is not shipped with lib/: import it from the checkout
+    sys.path.insert(0, str(ROOT))
+
+from bench.procmem import PeakMemory, gib  # noqa: E402
 
 
 def synthetic_ones(places: int, activities: int, density: float, seed: int = 0) -> pa.Table:
@@ -65,73 +71,6 @@ def synthetic_ones(places: int, activities: int, density: float, seed: int = 0) 
             "mcp": pa.array(np.ones(place.size)),
         }
     )
-
-
-PROC = Path("/proc")
-
-
-def _tree(root: int) -> list[int]:
-    """``root`` and its descendants alive now (from /proc/*/stat)."""
-    children: dict[int, list[int]] = {}
-    for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def _rss(pid: int) -> int:
-    try:
-        for line in (PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def gib(n_bytes: int) -> float:
-    return round(n_bytes / 2**30, 2)
-
-
-class PythonPeak:
-    """Peak RSS of the largest Python process and of the tree under ``root`` (bytes)."""
-
-    def __init__(self, root: int, interval: float = 0.2) -> None:
-        self.root, self.interval, self.python, self.tree = root, interval, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            total = 0
-            for pid in _tree(self.root):
-                rss = _rss(pid)
-                total += rss
-                try:
-                    name = (PROC / str(pid) / "comm").read_text().strip()
-                except OSError:
-                    continue
-                if name.startswith("python") and pid != os.getpid():
-                    self.python = max(self.python, rss)
-            self.tree = max(self.tree, total)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> PythonPeak:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def main() -> None:
@@ -173,7 +112,7 @@ def main() -> None:
     settings = YearSettings(density_pairs=args.pairs, density_top_k=args.top_k)
     root = os.getppid()  # spark-submit's JVM: the Python workers are in its tree
     timings = {}
-    with PythonPeak(root) as peak:
+    with PeakMemory(root, interval=0.2) as peak:
         rows, cooc = outlook(M, pci_df, settings, args.partitions, args.block_cells)
         start = time.perf_counter()
         cooc = cooc.persist()
@@ -194,7 +133,7 @@ def main() -> None:
         print(f"{step:40s} {seconds:8.1f} s")
     print(f"{'total':40s} {sum(timings.values()):8.1f} s")
     print(f"proximity pairs {n_pairs:,}; density cells {n_cells:,}; blocks {n_blocks}")
-    print(f"largest Python process peak RSS {gib(peak.python)} GiB; tree peak {gib(peak.tree)} GiB")
+    print(f"largest Python process peak RSS {gib(peak.python)} GiB; tree peak {gib(peak.rss)} GiB")
 
 
 if __name__ == "__main__":

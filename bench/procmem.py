@@ -55,23 +55,36 @@ def _kib(path: Path, key: str) -> int:
     return 0
 
 
-def tree_memory(root: int) -> tuple[int, int]:
-    """(sum of VmRSS, sum of Pss) of the tree, in bytes."""
-    rss = pss = 0
+def _is_python(pid: int) -> bool:
+    try:
+        return (PROC / str(pid) / "comm").read_text().startswith("python")
+    except OSError:
+        return False
+
+
+def tree_memory(root: int) -> tuple[int, int, int]:
+    """(sum of VmRSS, sum of Pss, VmRSS of the largest Python process but this one) of the
+    tree, in bytes. The last is what a Spark executor must reserve per Python worker."""
+    rss = pss = python = 0
     for pid in process_tree(root):
-        rss += _kib(PROC / str(pid) / "status", "VmRSS:")
+        own = _kib(PROC / str(pid) / "status", "VmRSS:")
+        rss += own
         pss += _kib(PROC / str(pid) / "smaps_rollup", "Pss:")
-    return rss * 1024, pss * 1024
+        if pid != os.getpid() and _is_python(pid):
+            python = max(python, own)
+    return rss * 1024, pss * 1024, python * 1024
 
 
 @dataclass
 class PeakMemory:
-    """``with PeakMemory(pid) as peak: ...`` then ``peak.rss`` / ``peak.pss`` (bytes)."""
+    """``with PeakMemory(pid) as peak: ...`` then ``peak.rss`` / ``peak.pss`` of the tree and
+    ``peak.python`` of its largest Python process (bytes)."""
 
     pid: int = field(default_factory=os.getpid)
     interval: float = 0.5
     rss: int = 0
     pss: int = 0
+    python: int = 0
     samples: int = 0
 
     def __post_init__(self) -> None:
@@ -86,8 +99,9 @@ class PeakMemory:
     def sample(self) -> None:
         if not PROC.is_dir():
             return
-        rss, pss = tree_memory(self.pid)
+        rss, pss, python = tree_memory(self.pid)
         self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+        self.python = max(self.python, python)
         self.samples += 1
 
     def __enter__(self) -> PeakMemory:
