@@ -2,6 +2,8 @@
 baci_countries and baci_products.
 
     ./spark-submit.sh jobs/ingest.py --source /data/BACI_HS92_V202401.zip [--years 2001-2005]
+
+A thin entry point: the work is in ``lib.execution.ingest``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@
 
 Time travel to a replaced run keeps working for output.deleted_file_retention_days (at least
 Delta's 7-day floor) after it was replaced; docs/cluster.md, "Maintenance", has the policy.
+
+A thin entry point: the work is in ``lib.io.maintenance``.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ the regional report instead (IPPR chapter 4; docs/report.md, "Regional report"):
 
     ./spark-submit.sh jobs/report.py --warehouse warehouse-regions --out report_regions \\
         [--years 2018-2022] [--group C] [--top 5]
+
+A thin entry point: the work is in ``lib.report``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ A package per concept (the README's "Where things are" has the tour):
 - ``lib.datasets``         the embedded synthetic data and whether data are real or synthetic
 - ``lib.classifications``  HS chapters, sector mappings, product labels
 - ``lib.report``           the country and regional reports
+
+Nothing is imported here: each package is imported where it is used.
 """
 
 __version__ = "0.1.0"

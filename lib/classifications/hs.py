@@ -3,6 +3,8 @@
 ``lib/data/hs_chapters.csv``: hs2, chapter_title, section_number, section_roman, section_title,
 last_heading. It labels HS2 products, drives the synthetic generator and the default sector
 mapping of the country report.
+
+Must not know about trade values: it labels and groups codes only.
 """
 
 from __future__ import annotations

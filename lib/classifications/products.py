@@ -3,6 +3,8 @@
 BACI describes HS6 codes only. An HS4 heading is labelled with the text its HS6 descriptions
 share before the first colon ("Horses: live, pure-bred ..." -> "Horses"), the most common one
 when they differ; an HS2 chapter with our own chapter table (``lib/data/hs_chapters.csv``).
+
+Must not read tables: it is given the release's code list.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ column is the key, and a coarser code column is used as a fallback only for code
 the same for every row of the file (so an HS6 table also maps a new HS6 code of a known chapter).
 Products that no rule maps go to the sector ``UNMAPPED``: they stay in the totals, so shares and
 RCAs are over all (non-erratic) goods exports, but figures and counts leave that sector out.
+
+Must not compute RCA itself: sector RCA calls ``lib.measures.rca``, the one implementation.
 """
 
 from __future__ import annotations

@@ -5,4 +5,6 @@ Both tables were written for this project from public knowledge of the WCO Harmo
 numeric codes, with CEPII BACI's own numeric codes for France 251, USA 842, India 699,
 Switzerland 757, Norway 579 and "Other Asia, nes" 490/S19). They are read through
 ``importlib.resources`` so that they also work when ``lib`` is imported from a zip (--py-files).
+
+Holds data files only, no code that computes with them.
 """

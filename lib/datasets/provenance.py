@@ -4,6 +4,8 @@ The project's generated releases (``lib/datasets/synthetic/``) carry a release i
 uses (``SYNTH`` + 4 digits; CEPII's are ``V`` + year + month, e.g. ``V202401``) and a
 ``SYNTHETIC.md`` note beside their files. The ingest records the kind in ``run_log.source_kind``;
 the job's summary, the report page and every report figure say so when the data are synthetic.
+
+Must not read the data itself: it decides from release ids and the generator's marker.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ patterns a user would recognise (IPPR 2014, chapter 4, after Campos and Prothero
 
 Values are employees rounded to the nearest 5 (as BRES publishes them); cells below 5 are
 absent. Deterministic from the seed.
+
+Must not be read as ONS data anywhere: its outputs carry the SYNTHETIC label.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ configured HS level (HS4 by default: the report's "just over 1,000 categories").
 "erratic items" (HS chapters 71 and 97) and BACI's unspecified codes (9999AA, 999999) are left out
 before aggregation. The optional size thresholds (the Atlas preset) are the yearly core's
 (``lib.measures.yearly.year_presence``).
+
+Must not compute indicators: it only aggregates and selects.
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ The small rows (a few thousand a year) are collected on the driver as Arrow and 
 A place x activity table (employment by region and industry, trade by SITC product) enters
 after the flows: ``indicators_from_exports`` runs the same yearly tasks (the ``spark`` passes)
 on its rows (``lib.run.place_activity``).
+
+Must not hold a formula: every number comes from ``lib.measures``.
 """
 
 from __future__ import annotations

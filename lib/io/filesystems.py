@@ -1,4 +1,8 @@
-"""Opening Hadoop-style paths and URIs with Arrow's filesystems (local disk, S3, GCS, HDFS, ...)."""
+"""Opening Hadoop-style paths and URIs with Arrow's filesystems (local disk, S3, GCS, HDFS, ...).
+
+Must not hold credentials: they come from the environment or the Hadoop configuration, never
+from a table or a log.
+"""
 
 from __future__ import annotations
 

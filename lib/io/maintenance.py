@@ -12,6 +12,9 @@ entries older than ``logRetentionDuration`` at checkpoints. Both come from the c
 A retention below Delta's own safety floor of 7 days (``MIN_DELETED_FILE_RETENTION_DAYS``) is
 refused by the config, and Delta's retention check stays on: a concurrent reader
 or a long job may still read files a run just replaced.
+
+Must not delete files younger than the retention: VACUUM keeps what a running reader or time
+travel may need.
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ components -- the whole year's ECI would be meaningless, as it is in the peer to
 
 Degenerate years (fewer than 2 active countries, or lambda2 ~ 0 when every active country has the
 same export basket) have no second eigenvector worth the name and get NULL.
+
+Pure numpy: must not know about Spark, tables or the config.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ iterate.
 
 Runs inside the yearly task of ``lib.measures.yearly`` (one year's M, at most ~250 x 5,000, is a few
 MB): two BLAS matrix-vector products a step.
+
+Pure numpy: must not know about Spark, tables or the config.
 """
 
 from __future__ import annotations

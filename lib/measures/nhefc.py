@@ -25,6 +25,8 @@ Reported, on Tacchella's scale so that the tables read alike:
 (Q_p is Tacchella's complexity update evaluated at the new fitness.) Stopping: after the first
 step whose max |change| of F and P, relative to their values (log scale), is below
 ``tolerance``, or after ``max_iterations`` steps; both are recorded in fitness_convergence.
+
+Pure numpy: must not know about Spark, tables or the config.
 """
 
 from __future__ import annotations

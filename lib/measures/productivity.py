@@ -13,6 +13,8 @@ Unknown GDP per capita (NaN): those countries take no part in PRODY (both sums r
 countries with a known Y); a product none of them exports has no PRODY (NaN), and EXPY_c runs
 over the products with a PRODY, its shares renormalised to sum to 1 (NaN if none). WHY
 renormalise: otherwise a missing PRODY would count as an income of 0.
+
+Pure numpy: must not know about Spark, tables or the config.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ these functions on a year's dense exports matrix X (countries x products, 0 wher
     RPOP_cp           = (X_cp / pop_c) / (X_p / pop)  (``population_rca``, with a population input)
 
 A country without exports has RCA 0 everywhere (not NaN), and so has a cell without exports.
+
+Pure numpy: must not know about Spark, tables or the config.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ Definitions follow the R package EconGeo (Balland), on shares instead of its rou
   entry_list / exit_list).
 
 A place with no activity (X_p = 0) or an activity with no place (X_a = 0) gets NaN.
+
+Pure numpy: must not know about Spark, tables or the config.
 """
 
 from __future__ import annotations

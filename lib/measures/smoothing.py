@@ -16,6 +16,8 @@ each row of year s is copied to the target years s, s+1, ..., s+k-1 that are bei
 keeping its ``source_year``; the task of target year t then holds exactly its window and
 ``smoothed_rows`` averages it in numpy. A year's flows fingerprint covers its whole window
 (``window_keys``), so a changed year t-1 recomputes year t.
+
+Pure numpy: must not know about Spark, tables or the config.
 """
 
 from __future__ import annotations

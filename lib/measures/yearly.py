@@ -20,6 +20,8 @@ here:
 
 Countries and products are those of the year's exports; the indicators are NaN (NULL) for those
 dropped by the thresholds or inactive.
+
+Must not hold a formula of its own (each is in its measure's module) nor know about Spark.
 """
 
 from __future__ import annotations

@@ -6,4 +6,6 @@ DataFrame -> DataFrame), ``nestedness`` (NODF), ``frames`` (reading the tables i
 Spark or without), ``figures`` (matplotlib, pandas in), ``render`` (the figure set) and ``html``
 (the self-contained page); ``build`` computes and writes the tables and ``runner`` runs the
 job's steps after the inputs were checked.
+
+The report reads the indicator tables and must not compute an indicator of its own.
 """

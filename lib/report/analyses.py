@@ -8,6 +8,8 @@ of the report's figures 3.8 and 3.11-3.13; ranks are 1 = best.
 Products are at the level the indicators were computed (HS4 by default, the report's "just over
 1,000 categories"), and "competitive" means M_cp = 1 as the pipeline computed it (RCA >= 1 by
 default).
+
+Must not write: the tables are written by ``lib.report.build``.
 """
 
 from __future__ import annotations

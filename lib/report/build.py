@@ -3,6 +3,8 @@
 Each table is replaced only for the slice this run computed (``replaceWhere``): other years,
 other sector schemes and other report countries written by earlier runs stay, so BI tools can
 accumulate reports in one warehouse.
+
+Must not draw figures: they come from ``lib.report.figures``.
 """
 
 from __future__ import annotations

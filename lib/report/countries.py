@@ -4,6 +4,8 @@ Users think in ISO3; the tables key on BACI's numeric codes. An ISO3 can name se
 (DEU: 276 Germany and 280 "Fed. Rep. of Germany (...1990)"; BEL 56/58; SDN 729/736), so the code
 that actually has exports in the years asked wins. Everything here is pandas on small tables, so
 a bad country stops the job before Spark starts.
+
+Must not read tables: it resolves names against the code list it is given.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ WHY one loader behind a reader function: the job and ``notebooks/country_report.
 the same figures from the same rows. Both call :func:`load_frames`; only the reader differs
 (``spark_reader`` after the job wrote the tables, ``deltalake_reader`` without Spark). Filters
 are conjunctions of ``(column, op, value)`` with op ``=`` or ``in``, understood by both.
+
+Must not compute indicators: it reads rows and shapes frames for the figures.
 """
 
 from __future__ import annotations

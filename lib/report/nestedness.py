@@ -14,6 +14,8 @@ columns; ordered by decreasing degree, as is standard for a "maximally packed" m
 depends only on the matrix. It is computed on the active submatrix (countries and products with at
 least one 1): empty rows would only add zero pairs. 100 = perfectly nested with distinct
 degrees; a full matrix or a diagonal one gives 0.
+
+Must not write tables: it returns rows for ``lib.report.build``.
 """
 
 from __future__ import annotations

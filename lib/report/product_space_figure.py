@@ -1,5 +1,8 @@
 """The product space picture: the backbone of proximity (``lib.report.product_space_graph``), nodes
-coloured by sector and sized by world trade, one country's products with RCA >= 1 highlighted."""
+coloured by sector and sized by world trade, one country's products with RCA >= 1 highlighted.
+
+Must not compute proximity: it draws the graph it is given.
+"""
 
 from __future__ import annotations
 

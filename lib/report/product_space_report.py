@@ -5,6 +5,8 @@ definition the job uses); products are named by ``product_year.description`` and
 by the report's sector mapping. At HS6 the picture keeps the products with the largest world
 trade (``report.product_space_max_products``): a force layout of 5,000 nodes is neither quick
 nor readable.
+
+Must not define proximity a second time: it calls the measure the job uses.
 """
 
 from __future__ import annotations

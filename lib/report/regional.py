@@ -13,6 +13,8 @@ table>`` (``places``, ``activities``, ``place_activity_dataset``, ``country_prod
   (LQ < 1), by relatedness density.
 
 Figures and page are labelled SYNTHETIC when the dataset is.
+
+Must not compute a regional measure itself: those are ``lib.measures.regional``'s.
 """
 
 from __future__ import annotations

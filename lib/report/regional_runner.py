@@ -1,5 +1,8 @@
 """The regional report job's steps: read the warehouse, write the report's Delta tables, the PNG
-figures and one self-contained HTML page, and log the run."""
+figures and one self-contained HTML page, and log the run.
+
+Must not compute: it orders the steps and records them.
+"""
 
 from __future__ import annotations
 

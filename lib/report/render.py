@@ -3,6 +3,8 @@
 Shared by ``jobs/report.py`` (PNG files + HTML page) and the notebook (inline), so both show the
 same figures. Each entry has a fixed file name (tests and links rely on it), a title and a short
 caption saying how to read the figure; an entry whose data are missing is kept with the reason.
+
+Must not read tables: it is given frames.
 """
 
 from __future__ import annotations

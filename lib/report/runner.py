@@ -1,4 +1,7 @@
-"""The report job's steps after the inputs were checked: Spark tables, figures, HTML, run log."""
+"""The report job's steps after the inputs were checked: Spark tables, figures, HTML, run log.
+
+Must not compute: it orders the steps and records them.
+"""
 
 from __future__ import annotations
 

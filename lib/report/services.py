@@ -9,6 +9,9 @@ Goods and services RCA are then computed together over the countries that report
 year: a country without services data would otherwise look specialised in goods. So the "world"
 of the combined RCA is the set of countries in the services file for that year (documented; the
 goods-only ``sector_year`` rows keep the whole BACI world).
+
+Must not mix services into the goods indicators: services appear only in the report's sector
+figures.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Command-line options shared by the jobs; the config is built and checked before Spark starts."""
+"""Command-line options shared by the jobs; the config is built and checked before Spark starts.
+
+Must not start Spark: a bad option fails before the JVM starts.
+"""
 
 from __future__ import annotations
 

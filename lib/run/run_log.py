@@ -2,6 +2,8 @@
 
 Every Delta commit of a run carries the same run id in its ``userMetadata``, so a table version
 can be traced back to the run (and config) that wrote it.
+
+Must not record secrets: credentials and endpoints' keys never enter the log.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Under ``spark-submit.sh`` Spark is already configured (jars, extensions, logging); building the
 session from plain Python (tests, notebooks) adds the cached Delta jars that the launcher
 resolved and the project's quiet logging (``conf/log4j2.properties``: warnings and errors only).
+
+Must not use private Spark APIs (py4j, SparkContext): the session works in local mode, on a
+cluster and through Spark Connect.
 """
 
 from __future__ import annotations

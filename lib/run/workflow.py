@@ -1,4 +1,7 @@
-"""The stages a job runs, each recorded in the run log: ingest, then indicators."""
+"""The stages a job runs, each recorded in the run log: ingest, then indicators.
+
+Must not hold a formula or write a table itself: it calls the stages with their settings.
+"""
 
 from __future__ import annotations
 

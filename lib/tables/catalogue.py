@@ -1,4 +1,7 @@
-"""Every output table by name (``TABLES``), in the order the data dictionary lists them."""
+"""Every output table by name (``TABLES``), in the order the data dictionary lists them.
+
+Declarations only: no code here reads or writes a table.
+"""
 
 from __future__ import annotations
 

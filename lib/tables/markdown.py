@@ -2,6 +2,8 @@
 
 python -m lib.tables.markdown            print it
 python -m lib.tables.markdown --update   rewrite docs/data-dictionary.md (a test keeps it in step)
+
+Must not be edited by hand in its output: docs/data-dictionary.md is regenerated.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Kept here rather than in ``lib.io.delta``: they belong to the report, and BI users and the
 notebook depend on them, so they are stable.
+
+Names only: no code here reads or writes a table.
 """
 
 from __future__ import annotations

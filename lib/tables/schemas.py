@@ -1,6 +1,8 @@
 """Spark and Arrow schemas from the data dictionary, and the conforming of a DataFrame to a table.
 
 Built without a SparkContext, so modules can make their schemas at import.
+
+Must not read or write tables: schemas only.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """What a synthetic release is made of: the real chapters, countries and HS92 products, the countries' public profiles, the release sizes, and where every random stream comes from (``_rng``).
 
 Reads the project's own tables (``lib/data``) only; draws no trade.
+
+Must not draw random numbers outside ``_rng``: a release is reproducible from its seed.
 """
 
 from __future__ import annotations

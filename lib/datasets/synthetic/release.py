@@ -1,6 +1,8 @@
 """Writing a synthetic release in CEPII's layout: flow files, code lists, the latent truth and the README, the release key, and the embedded default release (generated once, under a lock).
 
 The only module of the generator that touches the file system.
+
+Must not change a generated release in place: a new key makes a new folder.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Returns an ``IngestReport`` whose counts add up: rows read = rows accepted + rows quarantined.
 The reading and the writing of the rows are in ``lib.execution.ingest.reading`` and ``.writers``.
+
+Must not drop a row silently: every row read is accepted or quarantined with its reason.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Defaults live in ``conf/default.toml``; a preset (``conf/atlas.toml``) and ``--set key=value``
 overrides are layered on top. Errors are raised before Spark starts, naming the offending key.
 Every run records ``config.to_dict()`` in the run log.
+
+Must not know about Spark or tables.
 """
 
 from lib.run.config.loading import (  # noqa: F401
