@@ -12,12 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 SYNTHETIC_PREFIX = "SYNTH"
 SYNTHETIC_MARKER = "SYNTHETIC.md"
+# Beside a generated place x activity table (lib.datasets.synthetic.tall): the leading
+# underscore makes Parquet and Spark readers skip it in the table's folder.
+TABLE_MARKER = "_SYNTHETIC.md"
 SYNTHETIC, REAL = "synthetic", "real"
 SYNTHETIC_NOTE = "synthetic data: illustrative, not real trade"  # figure footers
 SYNTHETIC_BANNER = "SYNTHETIC data: illustrative, not real trade"  # summaries, page banner
+
+
+def marked_synthetic(path: str) -> bool:
+    """A place x activity table the project generated: its folder (or the folder of the file)
+    holds the generator's ``TABLE_MARKER`` note. Remote paths are never marked."""
+    if "://" in path:
+        return False
+    local = Path(path)
+    folder = local if local.is_dir() else local.parent
+    return (folder / TABLE_MARKER).is_file()
 
 
 def source_kind(release: str, marked_synthetic: bool = False) -> str:

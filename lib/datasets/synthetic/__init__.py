@@ -3,7 +3,11 @@
 The real BACI cannot be redistributed with the code, yet the pipeline, its tests and its
 benchmarks need data with BACI's exact layout and with the statistical shape that economic
 complexity depends on (a nested, skewed country-product matrix). This module generates such a
-release, deterministically from a seed, at three built-in sizes (or any :class:`SizeSpec`):
+release, deterministically from a seed, at three built-in sizes (or any :class:`SizeSpec`).
+(``tall.py``, imported on its own, writes a tall SYNTHETIC place x activity table instead: many
+places x ~1,000 activities, for scale tests.)
+
+Sizes:
 
 ==========  ===========  =========  ==========  ======================  ===================
 size        years        countries  products    flows per year          use
