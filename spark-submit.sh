@@ -88,6 +88,31 @@ ensure_delta_jars() {
   echo "$coordinate" > "$JARS_DIR/.coordinate"
 }
 
+ensure_s3a_jars() {  # the S3A connector (hadoop-aws + AWS SDK bundle) for s3a:// in local mode
+  local coordinates dir="$JARS_DIR/s3a"
+  coordinates=$(cd "$ROOT" && "$PY" -c 'from lib.run.session import s3a_maven_coordinates; print(s3a_maven_coordinates())')
+  if ls "$dir"/org.apache.hadoop_hadoop-aws-*.jar >/dev/null 2>&1 &&
+     [ -f "$dir/.coordinate" ] && [ "$(cat "$dir/.coordinate")" = "$coordinates" ]; then
+    return 0
+  fi
+  log "resolving $coordinates from Maven Central (first run only, ~690 MB)"
+  mkdir -p "$CACHE/ivy" "$dir"
+  local noop="$CACHE/resolve_noop.py"
+  echo 'print("s3a jars resolved")' > "$noop"
+  "$VENV/bin/spark-submit" --master 'local[1]' --packages "$coordinates" \
+    --conf "spark.jars.ivy=$CACHE/ivy" --conf spark.ui.enabled=false "$noop" >"$CACHE/resolve-s3a.log" 2>&1 ||
+    die "could not resolve $coordinates from Maven Central; see $CACHE/resolve-s3a.log"
+  rm -f "$dir"/*.jar
+  # Hard links where possible: the SDK bundle alone is ~690 MB.
+  local jar
+  for jar in "$CACHE"/ivy/jars/org.apache.hadoop_hadoop-aws-*.jar "$CACHE"/ivy/jars/software.amazon.*.jar \
+             "$CACHE"/ivy/jars/org.wildfly.openssl_*.jar; do
+    [ -f "$jar" ] || continue
+    ln -f "$jar" "$dir"/ 2>/dev/null || cp "$jar" "$dir"/
+  done
+  echo "$coordinates" > "$dir/.coordinate"
+}
+
 build_code_zip() {
   # Executors on a cluster import lib/ from this zip, never from the driver's working copy.
   mkdir -p "$ROOT/dist"
@@ -106,6 +131,8 @@ bootstrap() {  # bootstrap [dev]
   check_java
   ensure_venv "${1:-}"
   ensure_delta_jars
+  # The test suite runs the job on an s3a:// warehouse (a local S3 server): the connector too.
+  [ -z "${1:-}" ] || ensure_s3a_jars
 }
 
 export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$PY}"
@@ -116,7 +143,7 @@ export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 
 case "${1:-}" in
   --bootstrap)  # a developer's set-up: the test tools (ruff, pytest) too
-    bootstrap dev; log "ready: $VENV, Delta jars in $JARS_DIR"; exit 0 ;;
+    bootstrap dev; log "ready: $VENV, Delta and S3A jars in $JARS_DIR"; exit 0 ;;
   --test)
     shift; bootstrap dev
     cd "$ROOT"
@@ -177,6 +204,21 @@ extra=()
 if [ -z "$master" ]; then
   extra+=(--master "local[*]")
   [ "$has_driver_memory" = 1 ] || extra+=(--driver-memory "${ECX_DRIVER_MEMORY:-8g}")
+fi
+case "$master" in
+  ""|local*)
+    # s3a:// in local mode: the S3A connector on the driver's class path (the executors share
+    # its JVM), resolved on first use. A cluster has its own (docs/cluster.md).
+    case " ${app_and_args[*]} " in *s3a://*) ensure_s3a_jars ;; esac
+    s3a=$(ls "$JARS_DIR"/s3a/*.jar 2>/dev/null | paste -sd: -)
+    [ -z "$s3a" ] || extra+=(--driver-class-path "$s3a") ;;
+esac
+# An S3-compatible endpoint named by AWS_ENDPOINT_URL: S3A's settings for it (lib.io.object_stores;
+# the keys stay in the environment, where S3A's credential chain reads them). The user's own
+# --conf come later and win.
+if [ -n "${AWS_ENDPOINT_URL:-}${AWS_ENDPOINT_URL_S3:-}" ]; then
+  while IFS= read -r setting; do extra+=(--conf "$setting"); done < <(cd "$ROOT" && "$PY" -c \
+    'from lib.io.object_stores import s3a_endpoint_conf; print("\n".join(f"{k}={v}" for k, v in s3a_endpoint_conf().items()))')
 fi
 # Executors started on this machine (local mode, a standalone cluster here) use the venv's Python.
 # On YARN/Kubernetes/Databricks the user ships an environment (README, "Running on a cluster").

@@ -3,6 +3,9 @@ a relative tolerance; the columns that name a run (run ids, times, paths) are le
 
     .venv/bin/python bench/compare_warehouses.py WAREHOUSE_A WAREHOUSE_B [--rtol 1e-12]
 
+A warehouse is a folder or an object-store URI (``s3a://bucket/warehouse``: delta-rs and Arrow
+read the AWS environment variables, docs/cluster.md).
+
 Used to check that a change of code (a refactoring, another execution path, an upgrade) leaves
 the tables' contents as they were. Reads with delta-rs, as a BI tool would; exits 1 if any table
 differs or is missing on one side. Prints one line per table.
@@ -12,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from deltalake import DeltaTable
+from pyarrow.fs import FileSelector, FileType
+
+from lib.io.filesystems import arrow_filesystem, arrow_uri
 
 # Columns that describe the run rather than the data.
 RUN_COLUMNS = {
@@ -37,12 +42,19 @@ RUN_COLUMNS = {
 }
 
 
-def tables(warehouse: Path) -> set[str]:
-    return {p.parent.name for p in warehouse.glob("*/_delta_log")}
+def tables(warehouse: str) -> set[str]:
+    fs, root = arrow_filesystem(str(warehouse))
+    root = root.rstrip("/")
+    return {
+        info.base_name
+        for info in fs.get_file_info(FileSelector(root, allow_not_found=True))
+        if info.type == FileType.Directory
+        and fs.get_file_info(f"{root}/{info.base_name}/_delta_log").type == FileType.Directory
+    }
 
 
-def frame(path: Path) -> pd.DataFrame:
-    df = DeltaTable(str(path)).to_pandas()
+def frame(path: str) -> pd.DataFrame:
+    df = DeltaTable(arrow_uri(str(path))).to_pandas()
     df = df[[c for c in sorted(df.columns) if c not in RUN_COLUMNS]]
     for column in df.columns:  # lists and maps (run_log) compared as their text
         if df[column].dtype == object and df[column].map(_nested).any():
@@ -83,8 +95,8 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, rtol: float) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
+    parser.add_argument("a")
+    parser.add_argument("b")
     parser.add_argument("--rtol", type=float, default=1e-12)
     args = parser.parse_args(argv)
     names_a, names_b = tables(args.a), tables(args.b)
@@ -94,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:32} only in {args.a if name in names_a else args.b}")
             failed = True
             continue
-        a, b = frame(args.a / name), frame(args.b / name)
+        a, b = frame(f"{args.a.rstrip('/')}/{name}"), frame(f"{args.b.rstrip('/')}/{name}")
         problem = compare(a, b, args.rtol)
         print(f"{name:32} {len(a):>10,} rows  {'equal' if problem is None else problem}")
         failed |= problem is not None

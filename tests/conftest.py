@@ -1,10 +1,16 @@
-"""One SparkSession for the whole suite (start-up costs ~10 s), tuned for small data."""
+"""One SparkSession for the whole suite (start-up costs ~10 s), tuned for small data, and a local
+S3 server for the object-store tests (tests/s3_server.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from tests.s3_server import S3Server, configure_environment
+
+# Before the session's JVM starts: it and its Python workers inherit the S3 endpoint and keys.
+S3_PORT = configure_environment()
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Real reference data kept in the repository, one folder per source (tests/data/README.md).
@@ -45,3 +51,15 @@ def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "warehouse"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """The local S3 server (moto behind a relay, tests/s3_server.py) with the test bucket; the
+    suite's clients already point at it through the AWS environment variables."""
+    server = S3Server(S3_PORT).start()
+    try:
+        server.create_bucket()
+        yield server
+    finally:
+        server.stop()

@@ -20,6 +20,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.io.baci import UNSPECIFIED_PREFIX
+from lib.io.filesystems import arrow_filesystem, is_local
 
 LEVEL_DIGITS = {"hs2": 2, "hs4": 4, "hs6": 6}
 
@@ -82,29 +83,46 @@ def year_exports_from_files(
         keep.append(f"NOT starts_with(product, '{UNSPECIFIED_PREFIX}')")
     con = duckdb.connect(config={"threads": 1})
     try:
+        source, parameters = _flow_source(con, files)
         exports = con.execute(
             f"""
             SELECT exporter::INTEGER AS country_code,
                    substr(product, 1, {LEVEL_DIGITS[level]}) AS product,
                    sum(value)::DOUBLE AS export_value
-            FROM read_parquet(?)
+            FROM {source}
             WHERE {" AND ".join(keep)}
             GROUP BY ALL
             HAVING sum(value) > 0
             """,
-            [list(files)],
+            parameters,
         ).fetch_arrow_table()
         traded = con.execute(
-            """
+            f"""
             SELECT DISTINCT country_code::INTEGER AS country_code FROM (
-                SELECT exporter AS country_code FROM read_parquet($files)
-                UNION ALL SELECT importer FROM read_parquet($files))
+                SELECT exporter AS country_code FROM {source}
+                UNION ALL SELECT importer FROM {source})
             """,
-            {"files": list(files)},
+            parameters,
         ).fetch_arrow_table()
     finally:
         con.close()
     return exports, traded.column("country_code").combine_chunks()
+
+
+def _flow_source(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> tuple[str, dict]:
+    """The SQL relation of the flow files: DuckDB's own Parquet reader for local files; an
+    Arrow dataset over Arrow's filesystem for an object store (``s3://``: DuckDB scans it in
+    batches, reading only the columns it needs), with the credentials Arrow finds in the
+    environment, as the Arrow writer's tasks do."""
+    files = list(files)
+    if all(is_local(f) for f in files):
+        return "read_parquet($files)", {"files": files}
+    import pyarrow.dataset as ds
+
+    fs, _ = arrow_filesystem(files[0])
+    paths = [arrow_filesystem(f)[1] for f in files]
+    con.register("flow_files", ds.dataset(paths, filesystem=fs, format="parquet"))
+    return "flow_files", {}
 
 
 @dataclass(frozen=True)

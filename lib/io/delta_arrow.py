@@ -36,7 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lib.io.filesystems import arrow_filesystem, arrow_uri, is_local
+from lib.io.delta_commits import commit_strictly
+from lib.io.filesystems import arrow_filesystem, arrow_uri, is_local, is_s3
 from lib.tables import TABLES, arrow_file_schema
 
 # Delta keeps string statistics to this prefix (dataSkippingStringPrefixLength); longer strings
@@ -212,26 +213,33 @@ class DataFileWriter:
 
 def use_arrow_writer(writer: str, warehouse: str) -> bool:
     """``output.writer``: ``arrow``: tasks write the large tables' Parquet files with pyarrow
-    (here); ``spark``: Spark's Delta writer; ``auto``: arrow where the warehouse is a local path
-    (every task sees it), spark on other storage, whose credentials Spark's Hadoop settings
-    carry."""
+    (here) and delta-rs commits them; ``spark``: Spark's Delta writer; ``auto``: arrow where the
+    warehouse is a local path (every task sees it) or on S3 (``s3a://``, ``s3://``: pyarrow and
+    delta-rs read the AWS environment variables, and delta-rs commits with conditional puts,
+    safe with several writers; tests/io/test_object_store_commits.py), spark on other storage
+    (ADLS, GCS, HDFS), whose credentials Spark's Hadoop settings carry."""
     if writer not in ("auto", "arrow", "spark"):
         raise ValueError(f"output.writer must be auto, arrow or spark, not {writer!r}")
-    return writer == "arrow" or (writer == "auto" and is_local(warehouse))
+    return writer == "arrow" or (writer == "auto" and (is_local(warehouse) or is_s3(warehouse)))
 
 
 def data_files_by_year(
     table_uri: str, version: int | None = None, years: Iterable[int] | None = None
 ) -> dict[int, list[str]] | None:
-    """The Parquet data files of each year of a local Delta table (at ``version``, else the
-    latest), read from its log by delta-rs; None where reading the files directly would be
-    wrong or impossible: a table that may have deletion vectors or column mapping (reader
-    version above 1; ours are created at 1, lib.io.delta) or one not on a local path."""
-    if not is_local(table_uri):
+    """The Parquet data files of each year of a Delta table (at ``version``, else the latest),
+    read from its log by delta-rs: absolute paths for a local table, ``s3://`` URIs for one on
+    S3 (the tasks open them with Arrow, as they write them); None where reading the files
+    directly would be wrong or impossible: a table that may have deletion vectors or column
+    mapping (reader version above 1; ours are created at 1, lib.io.delta) or one on a store
+    other than a local path or S3."""
+    if is_local(table_uri):
+        root = os.path.abspath(arrow_filesystem(table_uri)[1])  # tasks may start elsewhere
+    elif is_s3(table_uri):
+        root = arrow_uri(table_uri).rstrip("/")
+    else:
         return None
     from deltalake import DeltaTable  # the driver only
 
-    root = os.path.abspath(arrow_filesystem(table_uri)[1])  # tasks may start elsewhere
     table = DeltaTable(root, version=version)
     if table.protocol().min_reader_version > 1:
         return None
@@ -246,6 +254,13 @@ def data_files_by_year(
     return files
 
 
+def table_version(table_uri: str) -> int:
+    """The table's latest version, read from its log by delta-rs (the driver only)."""
+    from deltalake import DeltaTable
+
+    return DeltaTable(arrow_uri(table_uri)).version()
+
+
 def partition_predicate(replace: Mapping[str, Iterable[int]]) -> str:
     return " AND ".join(
         f"{column} IN ({', '.join(str(v) for v in sorted(set(values)))})"
@@ -258,9 +273,14 @@ def commit_files(
     adds: list[dict],
     replace: Mapping[str, Iterable[int]],
     user_metadata: str,
+    read_version: int | None = None,
 ) -> int:
     """One commit: remove the files of the partitions in ``replace`` ({column: values}), add
-    ``adds``. Returns the new table version.
+    ``adds``. Returns the new table version. ``read_version``: the table version the writer
+    planned this commit on (default: the latest when committing); a commit by another writer
+    since then that changed rows of the replaced partitions raises
+    ``lib.io.delta_commits.ConcurrentCommitError`` and commits nothing; a commit that only lost
+    the race for its version is made on the next one (``commit_strictly``).
 
     Committed by delta-rs (``DeltaTable.create_write_transaction``, a public API) from the
     driver: no JVM internals, so it works the same in classic Spark and through Spark Connect.
@@ -270,8 +290,8 @@ def commit_files(
     from deltalake import DeltaTable  # the driver only
     from deltalake.transaction import AddAction, CommitProperties
 
-    table = DeltaTable(arrow_uri(table_uri))
-    partition_by = table.metadata().partition_columns
+    planned = DeltaTable(arrow_uri(table_uri), version=read_version)
+    partition_by = planned.metadata().partition_columns
     actions = [
         AddAction(
             path=add["path"],
@@ -291,17 +311,22 @@ def commit_files(
         "partitionBy": json.dumps(partition_by),
         "predicate": partition_predicate(replace),
     }
-    table.create_write_transaction(
-        actions,
-        mode="overwrite",
-        schema=table.schema(),
-        partition_by=partition_by,
-        partition_filters=filters,
-        commit_properties=CommitProperties(
-            custom_metadata={"userMetadata": user_metadata, "operationParameters": parameters}
-        ),
-    )
-    return DeltaTable(arrow_uri(table_uri)).version()
+
+    def commit(version: int) -> None:
+        table = DeltaTable(arrow_uri(table_uri), version=version)
+        table.create_write_transaction(
+            actions,
+            mode="overwrite",
+            schema=table.schema(),
+            partition_by=partition_by,
+            partition_filters=filters,
+            commit_properties=CommitProperties(
+                custom_metadata={"userMetadata": user_metadata, "operationParameters": parameters},
+                max_commit_retries=0,
+            ),
+        )
+
+    return commit_strictly(table_uri, planned.version(), replace, commit)
 
 
 def write_rows(
@@ -333,13 +358,22 @@ def write_rows(
         [rows.column(f.name).cast(f.type) for f in schema], schema=schema.remove_metadata()
     )
     check_constraints(conformed, name, {})
-    write_deltalake(
-        arrow_uri(table_uri),
-        conformed,
-        mode="append" if append else "overwrite",
-        predicate=None if append else replace_where,
-        commit_properties=CommitProperties(custom_metadata={"userMetadata": user_metadata}),
-    )
+    from deltalake import DeltaTable
+
+    def commit(version: int) -> None:
+        write_deltalake(
+            DeltaTable(arrow_uri(table_uri), version=version),
+            conformed,
+            mode="append" if append else "overwrite",
+            predicate=None if append else replace_where,
+            commit_properties=CommitProperties(
+                custom_metadata={"userMetadata": user_metadata}, max_commit_retries=0
+            ),
+        )
+
+    # An append conflicts with nothing; a replacement with any data change made meanwhile.
+    planned = DeltaTable(arrow_uri(table_uri)).version()
+    commit_strictly(table_uri, planned, {} if append else None, commit)
 
 
 def _sql_literal(value: object) -> str:

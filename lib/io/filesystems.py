@@ -33,3 +33,8 @@ def is_local(path: str) -> bool:
     """A plain path or a file: URI (every Spark task sees the same disk only in local mode or
     on a shared mount)."""
     return "://" not in path or path.lower().startswith("file:")
+
+
+def is_s3(path: str) -> bool:
+    """An S3 URI in any of its spellings (``s3://``, Hadoop's ``s3a://`` and ``s3n://``)."""
+    return path.split("://", 1)[0].lower() in ("s3", "s3a", "s3n") if "://" in path else False

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from lib.io.object_stores import s3a_endpoint_conf
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCALA_VERSION = "2.13"
 # Spark's driver logs WARN and above with it; without it, Spark's INFO lines fill the console.
@@ -32,15 +34,51 @@ def delta_maven_coordinate() -> str:
     return f"io.delta:delta-spark_{spark_line}_{SCALA_VERSION}:{version('delta-spark')}"
 
 
+def jars_dir() -> Path:
+    return Path(os.environ.get("ECX_JARS_DIR", PROJECT_ROOT / ".cache" / "jars"))
+
+
 def delta_jars() -> list[str]:
-    jars_dir = Path(os.environ.get("ECX_JARS_DIR", PROJECT_ROOT / ".cache" / "jars"))
-    jars = sorted(str(p) for p in jars_dir.glob("*.jar"))
+    jars = sorted(str(p) for p in jars_dir().glob("*.jar"))
     if not jars:
         raise RuntimeError(
-            f"Delta jars not found in {jars_dir}. Run ./spark-submit.sh --bootstrap once "
+            f"Delta jars not found in {jars_dir()}. Run ./spark-submit.sh --bootstrap once "
             "(it resolves them from Maven Central and caches them)."
         )
     return jars
+
+
+# The AWS SDK v2 bundle that hadoop-aws of each Hadoop version declares (its pom), pinned so a
+# resolution can never pick another one.
+AWS_SDK_BUNDLE = {"3.5.0": "2.35.4"}
+S3A_JARS = "s3a"  # the folder under the jar cache: not on the classpath of cluster runs
+
+
+def hadoop_version() -> str:
+    """The Hadoop client inside pyspark (its ``hadoop-client-api`` jar): the S3A connector
+    (hadoop-aws) must be exactly this version."""
+    import pyspark
+
+    found = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
+    if len(found) != 1:
+        raise RuntimeError(f"expected one hadoop-client-api jar in pyspark's jars, found {found}")
+    return found[0].name.removeprefix("hadoop-client-api-").removesuffix(".jar")
+
+
+def s3a_maven_coordinates() -> str:
+    """hadoop-aws matching pyspark's Hadoop and its AWS SDK bundle, for ``--packages``."""
+    hadoop = hadoop_version()
+    if hadoop not in AWS_SDK_BUNDLE:
+        raise RuntimeError(
+            f"no AWS SDK bundle pinned for Hadoop {hadoop}: add the version hadoop-aws {hadoop} "
+            "declares to lib.run.session.AWS_SDK_BUNDLE"
+        )
+    return f"org.apache.hadoop:hadoop-aws:{hadoop},software.amazon.awssdk:bundle:{AWS_SDK_BUNDLE[hadoop]}"
+
+
+def s3a_jars() -> list[str]:
+    """The S3A connector's jars the launcher resolved (empty if it did not)."""
+    return sorted(str(p) for p in (jars_dir() / S3A_JARS).glob("*.jar"))
 
 
 DELTA_CONF = {
@@ -127,6 +165,15 @@ def build_session(
     # Under spark-submit the JVM already runs (with its jars) and hands the driver a gateway port.
     if "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.master(master or "local[*]").config("spark.jars", ",".join(delta_jars()))
+        local = (master or "local").startswith("local")
+        if local and s3a_jars():
+            # s3a:// in local mode: on the driver's class path (the executors share its JVM);
+            # WHY not spark.jars: Spark would copy the ~690 MB SDK bundle for every session.
+            builder = builder.config("spark.driver.extraClassPath", ":".join(s3a_jars()))
+        # An S3-compatible endpoint from AWS_ENDPOINT_URL (lib.io.object_stores), unless given.
+        for key, value in s3a_endpoint_conf().items():
+            if key not in (extra_conf or {}):
+                builder = builder.config(key, value)
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         if not verbose:
             # Applied when the JVM starts, before Spark's first log line (spark.log.level below

@@ -59,6 +59,9 @@ def write_flows_with_arrow(
     in one transaction. Returns the tasks' summaries (``FILE_SUMMARY``)."""
     table_uri = delta.table_path(warehouse, delta.FLOWS)
     delta.ensure_table(spark, table_uri, TABLES[delta.FLOWS])
+    # The commit is planned on this version: a conflicting commit by another job meanwhile
+    # makes this one lose with a clear error (delta_arrow.ConcurrentCommitError).
+    read_version = delta_arrow.table_version(table_uri)
     stamp = {"hs_revision": release.hs_revision, "release": release.release}
 
     def write_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -84,6 +87,7 @@ def write_flows_with_arrow(
         [json.loads(s["add"]) for s in summaries if s["add"]],
         {"year": [f.year for f in batch]},
         delta.commit_metadata(run_id, **meta),
+        read_version=read_version,
     )
     return summaries
 

@@ -52,7 +52,7 @@ class OutputConfig:
     optimize_after_ingest: bool = True
     # How the large tables (baci_flows, country_product_year, product_proximity) are written:
     # arrow (the tasks write pyarrow files, one Delta commit; 2-3x faster), spark (Spark's Delta
-    # writer), auto (arrow for a local warehouse, spark elsewhere).
+    # writer), auto (arrow for a local or S3 warehouse, spark elsewhere: docs/cluster.md).
     writer: Literal["auto", "arrow", "spark"] = "auto"
     # Delta retention: how long time travel to earlier runs is promised (docs/cluster.md, "Maintenance").
     log_retention_days: int = 30
