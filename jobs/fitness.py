@@ -23,7 +23,7 @@ from lib.datasets.provenance import SYNTHETIC_BANNER, DataSource
 from lib.io.baci import BaciFormatError
 from lib.io.place_activity import PlaceActivityFormatError, read_place_activity
 from lib.run import progress
-from lib.run.cli import common_parser, config_from_args
+from lib.run.cli import common_parser, config_from_args, reachable_or_exit
 from lib.run.config import Config
 from lib.run.place_activity import (
     PLACE_ACTIVITY_TABLES,
@@ -79,6 +79,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     config = config_from_args(args)  # config errors stop here, before Spark starts
+    reachable_or_exit(config.output.warehouse)
     if config.input.source and is_place_activity_source(config.input.source):
         place_activity_main(config, args.top, args.report)
         return

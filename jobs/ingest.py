@@ -9,7 +9,7 @@ A thin entry point: the work is in ``lib.execution.ingest``.
 from __future__ import annotations
 
 from lib.io.baci import BaciFormatError
-from lib.run.cli import common_parser, config_from_args
+from lib.run.cli import common_parser, config_from_args, reachable_or_exit
 from lib.run.run_log import RunRecord
 from lib.run.session import build_session
 from lib.run.workflow import absolute, job_settings, locate_release, run_ingest
@@ -18,6 +18,7 @@ from lib.run.workflow import absolute, job_settings, locate_release, run_ingest
 def main() -> None:
     args = common_parser(__doc__.splitlines()[0]).parse_args()
     config = config_from_args(args)
+    reachable_or_exit(config.output.warehouse)
     try:
         release = locate_release(config)
     except BaciFormatError as exc:

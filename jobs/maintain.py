@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from lib.io.delta import COMMIT_METADATA_CONF, commit_metadata, session_conf
 from lib.io.maintenance import maintain, report
-from lib.run.cli import common_parser, config_from_args
+from lib.run.cli import common_parser, config_from_args, reachable_or_exit
 from lib.run.run_log import new_run_id
 from lib.run.session import build_session
 from lib.run.workflow import absolute
@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=5, help="commits shown per table")
     args = parser.parse_args()
     config = config_from_args(args)  # config errors stop here, before Spark starts
+    reachable_or_exit(config.output.warehouse)
 
     spark = build_session("ecomplexity-maintain", verbose=args.verbose)
     # VACUUM and property changes are commits too: say which job made them.

@@ -51,3 +51,36 @@ def s3a_endpoint_conf(environ: Mapping[str, str] | None = None) -> dict[str, str
     if region:
         conf[f"{S3A}endpoint.region"] = region
     return conf
+
+
+class StorageError(OSError):
+    """A warehouse on an object store that cannot be used: missing bucket, refused
+    credentials, unreachable endpoint. The message names the URI."""
+
+
+def check_reachable(uri: str) -> None:
+    """Fail fast, naming ``uri``, when an S3 warehouse cannot be reached: before a job starts
+    Spark, so a missing bucket, wrong keys or a stopped server cost seconds, not a failed run.
+    Other URIs are left to Spark (their credentials are in its Hadoop settings)."""
+    from pyarrow.fs import FileType
+
+    from lib.io.filesystems import arrow_filesystem, is_s3
+
+    if not is_s3(uri):
+        return
+    endpoint = s3_endpoint() or "AWS"
+    try:
+        fs, path = arrow_filesystem(uri)
+        bucket = path.split("/", 1)[0]
+        found = fs.get_file_info(bucket).type
+    except OSError as error:
+        raise StorageError(
+            f"cannot reach the warehouse {uri} (S3 endpoint {endpoint}): {error}. Check the "
+            "endpoint is up and the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, "
+            "or the instance role) may read the bucket"
+        ) from error
+    if found == FileType.NotFound:
+        raise StorageError(
+            f"the warehouse {uri}: bucket {bucket!r} does not exist at the S3 endpoint "
+            f"{endpoint} (or the credentials in use cannot see it); create it first"
+        )

@@ -76,3 +76,14 @@ def with_absolute_warehouse(config: Config) -> Config:
 
 def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def reachable_or_exit(warehouse: str) -> None:
+    """Stop the job with a storage error naming the warehouse URI if it is an object store
+    that cannot be reached (``lib.io.object_stores.check_reachable``), before Spark starts."""
+    from lib.io.object_stores import StorageError, check_reachable
+
+    try:
+        check_reachable(warehouse)
+    except StorageError as exc:
+        raise SystemExit(f"Storage error: {exc}") from exc
