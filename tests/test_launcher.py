@@ -57,3 +57,23 @@ def test_the_driver_logs_quietly_unless_the_job_is_verbose():
     assert dry_run("jobs/fitness.py", "--verbose")[0] == "SPARK_SUBMIT_OPTS="
     # spark-submit's own --verbose (before the application) is not the job's
     assert dry_run("--verbose", "jobs/fitness.py")[0] == quiet
+
+
+def test_s3_in_local_mode_connector_on_the_class_path_endpoint_from_the_environment():
+    """The suite's AWS variables (tests/s3_server.py) as a user's: the S3A connector the
+    bootstrap resolved is on the driver's class path, the endpoint becomes S3A settings, and
+    no key reaches the command line."""
+    from lib.run.session import hadoop_version
+
+    command = launch("jobs/fitness.py", "--warehouse", "s3a://bucket/wh")
+    class_path = command[command.index("--driver-class-path") + 1].split(":")
+    assert any(p.endswith(f"hadoop-aws-{hadoop_version()}.jar") for p in class_path)
+    settings = [command[i + 1] for i, a in enumerate(command) if a == "--conf"]
+    assert f"spark.hadoop.fs.s3a.endpoint={os.environ['AWS_ENDPOINT_URL']}" in settings
+    assert "spark.hadoop.fs.s3a.path.style.access=true" in settings
+    joined = " ".join(command)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert os.environ[key] not in joined
+    # a cluster brings its own connector: none added
+    cluster = launch("--master", "yarn", "jobs/fitness.py", "--warehouse", "s3a://bucket/wh")
+    assert "--driver-class-path" not in cluster
