@@ -31,6 +31,7 @@ from lib.run.place_activity import (
     resolve,
     run_place_activity,
 )
+from lib.run.place_names import top_places
 from lib.run.prediction import run_prediction
 from lib.run.run_log import RunRecord, warehouse_data_source
 from lib.run.session import build_session
@@ -168,11 +169,10 @@ def place_activity_main(config: Config, top: int, report_dir: str | None = None)
         run.write(spark, warehouse, "succeeded")
     label = " (SYNTHETIC data)" if descriptor.synthetic else ""
     print(f"Read {path}{label}: {table.counts}")
-    print(top_table(spark, warehouse, "fitness", years[-1], top))
-    print(top_table(spark, warehouse, "eci", years[-1], top))
+    print(top_places(spark, warehouse, "fitness", years[-1], top))
+    print(top_places(spark, warehouse, "eci", years[-1], top))
     print(f"\nRun {run.run_id} wrote its tables under {absolute(warehouse)}:")
-    print("  country_year, product_year, country_product_year, product_proximity,")
-    print("  fitness_convergence, " + ", ".join(PLACE_ACTIVITY_TABLES) + ", run_log")
+    print("  " + ", ".join(PLACE_ACTIVITY_TABLES) + ", fitness_convergence, run_log")
     if report_dir:
         from lib.report.regional_runner import run_regional_report
 

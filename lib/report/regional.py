@@ -1,8 +1,9 @@
 """The regional report: IPPR's chapter-4 analyses for the places of a place x activity table.
 
 From the indicator tables of a warehouse built by ``jobs/fitness.py --source <place x activity
-table>`` (``places``, ``activities``, ``place_activity_dataset``, ``country_product_year``,
-``country_year``, ``place_structure_year``), pandas frames in, frames and figures out:
+table>`` (``places``, ``activities``, ``place_activity_dataset``, ``place_activity_year``,
+``place_year``, ``place_structure_year``: keyed by ``place`` and ``activity``), pandas frames in,
+frames and figures out:
 
 - location quotients by place for an activity group (figure 4.1: manufacturing, SIC section C,
   by default where the classification is SIC or NACE): the group's LQ is the Balassa RCA of the
@@ -52,10 +53,10 @@ class RegionalReportError(ValueError):
 @dataclass(frozen=True)
 class RegionalInputs:
     dataset: dict
-    places: pd.DataFrame  # country_code, place, place_name
-    activities: pd.DataFrame  # product, activity_name, parent_activity
-    grid: pd.DataFrame  # country_product_year rows of the years
-    country_year: pd.DataFrame
+    places: pd.DataFrame  # place, place_name
+    activities: pd.DataFrame  # activity, activity_name, parent_activity
+    grid: pd.DataFrame  # place_activity_year rows of the years
+    place_year: pd.DataFrame
     structure: pd.DataFrame  # place_structure_year
 
     @property
@@ -64,12 +65,12 @@ class RegionalInputs:
 
     @property
     def years(self) -> list[int]:
-        return sorted(int(y) for y in self.country_year["year"].unique())
+        return sorted(int(y) for y in self.place_year["year"].unique())
 
     def place_label(self) -> pd.DataFrame:
         labels = self.places.copy()
         labels["label"] = labels["place_name"].fillna(labels["place"])
-        return labels[["country_code", "place", "label"]]
+        return labels[["place", "label"]]
 
 
 def load_inputs(read: Reader, years: list[int] | None = None) -> RegionalInputs:
@@ -78,15 +79,15 @@ def load_inputs(read: Reader, years: list[int] | None = None) -> RegionalInputs:
     if dataset.empty:
         raise RegionalReportError("place_activity_dataset is empty: run jobs/fitness.py first")
     filters = [("year", "in", years)] if years else []
-    country_year = read("country_year", filters)
-    if country_year.empty:
+    place_year = read("place_year", filters)
+    if place_year.empty:
         raise RegionalReportError(f"no indicators for the years {years}")
     return RegionalInputs(
         dataset.iloc[0].to_dict(),
         read("places", []),
         read("activities", []),
-        read("country_product_year", filters),
-        country_year,
+        read("place_activity_year", filters),
+        place_year,
         read("place_structure_year", filters),
     )
 
@@ -103,20 +104,20 @@ def default_group(inputs: RegionalInputs) -> tuple[list[str], str] | None:
 
 def group_location_quotients(inputs: RegionalInputs, groups: list[str], label: str) -> pd.DataFrame:
     """LQ of the activity group (parent_activity in ``groups``, or activity codes) by place and
-    year: year, country_code, place, place_name, activity_group, group_value, place_value, lq."""
+    year: year, place, place_name, activity_group, group_value, place_value, lq."""
     in_group = inputs.activities["parent_activity"].isin(groups) | inputs.activities[
-        "product"
+        "activity"
     ].isin(groups)
-    members = set(inputs.activities.loc[in_group, "product"])
+    members = set(inputs.activities.loc[in_group, "activity"])
     if not members:
         raise RegionalReportError(
             f"no activity has parent_activity or code in {groups}: choose --group"
         )
-    grid = inputs.grid.assign(in_group=inputs.grid["product"].isin(members))
+    grid = inputs.grid.assign(in_group=inputs.grid["activity"].isin(members))
     frames = []
     for year, rows in grid.groupby("year"):
         table = rows.pivot_table(
-            index="country_code",
+            index="place",
             columns="in_group",
             values="export_value",
             aggfunc="sum",
@@ -127,7 +128,7 @@ def group_location_quotients(inputs: RegionalInputs, groups: list[str], label: s
             pd.DataFrame(
                 {
                     "year": int(year),
-                    "country_code": table.index.to_numpy(np.int32),
+                    "place": table.index.to_numpy(object),
                     "activity_group": label,
                     "group_value": table[True].to_numpy(),
                     "place_value": table.sum(axis=1).to_numpy(),
@@ -135,11 +136,10 @@ def group_location_quotients(inputs: RegionalInputs, groups: list[str], label: s
                 }
             )
         )
-    out = pd.concat(frames, ignore_index=True).merge(inputs.place_label(), on="country_code")
+    out = pd.concat(frames, ignore_index=True).merge(inputs.place_label(), on="place")
     return out.rename(columns={"label": "place_name"})[
         [
             "year",
-            "country_code",
             "place",
             "place_name",
             "activity_group",
@@ -151,22 +151,22 @@ def group_location_quotients(inputs: RegionalInputs, groups: list[str], label: s
 
 
 def _with_names(rows: pd.DataFrame, inputs: RegionalInputs) -> pd.DataFrame:
-    out = rows.merge(inputs.place_label(), on="country_code").merge(
-        inputs.activities[["product", "activity_name"]], on="product", how="left"
+    out = rows.merge(inputs.place_label(), on="place").merge(
+        inputs.activities[["activity", "activity_name"]], on="activity", how="left"
     )
     return out.rename(columns={"label": "place_name", "rca": "lq"})
 
 
 # The leading columns of the per-place rankings (strongest specialisations, adjacent activities).
-RANKED_COLUMNS = ["year", "country_code", "place", "place_name", "rank", "product", "activity_name"]
+RANKED_COLUMNS = ["year", "place", "place_name", "rank", "activity", "activity_name"]
 
 
 def _top_per_place(
     rows: pd.DataFrame, column: str, top: int, inputs: RegionalInputs
 ) -> pd.DataFrame:
     """Each place's ``top`` rows by ``column`` (ties by activity code), ranked from 1, named."""
-    rows = rows.sort_values(["country_code", column, "product"], ascending=[True, False, True])
-    rows = rows.assign(rank=rows.groupby("country_code").cumcount() + 1)
+    rows = rows.sort_values(["place", column, "activity"], ascending=[True, False, True])
+    rows = rows.assign(rank=rows.groupby("place").cumcount() + 1)
     return _with_names(rows[rows["rank"] <= top], inputs)
 
 
@@ -188,11 +188,11 @@ def adjacent_activities(inputs: RegionalInputs, year: int, top: int) -> pd.DataF
 
 def complexity_ranks(inputs: RegionalInputs) -> pd.DataFrame:
     """Per place and year: Fitness and ECI with their ranks, and the structure measures."""
-    columns = ["year", "country_code", "fitness", "fitness_rank", "eci", "eci_rank"]
+    columns = ["year", "place", "fitness", "fitness_rank", "eci", "eci_rank"]
     structure = inputs.structure[
         [
             "year",
-            "country_code",
+            "place",
             "specialisations",
             "krugman_index",
             "herfindahl_index",
@@ -200,12 +200,12 @@ def complexity_ranks(inputs: RegionalInputs) -> pd.DataFrame:
         ]
     ]
     out = (
-        inputs.country_year[columns]
-        .merge(structure, on=["year", "country_code"], how="left")
-        .merge(inputs.place_label(), on="country_code")
+        inputs.place_year[columns]
+        .merge(structure, on=["year", "place"], how="left")
+        .merge(inputs.place_label(), on="place")
         .rename(columns={"label": "place_name"})
     )
-    first = ["year", "country_code", "place", "place_name"]
+    first = ["year", "place", "place_name"]
     return out[first + [c for c in out.columns if c not in first]].sort_values(first[:2])
 
 
@@ -247,7 +247,9 @@ def _place_panels(rows: pd.DataFrame, value: str, title: str, xlabel: str) -> Fi
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax, place in zip(axes, places, strict=False):
         mine = rows[rows["place_name"] == place].sort_values("rank", ascending=False)
-        labels = [_short(p, n) for p, n in zip(mine["product"], mine["activity_name"], strict=True)]
+        labels = [
+            _short(p, n) for p, n in zip(mine["activity"], mine["activity_name"], strict=True)
+        ]
         ax.barh(labels, mine[value], color=PALETTE[0])
         ax.set_title(place, fontsize=10)
         ax.tick_params(axis="y", labelsize=7)

@@ -1,20 +1,26 @@
 """The stages of a run on a place x activity table (``jobs/fitness.py --source TABLE``).
 
 The same yearly core as for BACI (``lib.measures.yearly`` through ``lib.execution.indicators``) on values by
-place and activity instead of exports by country and product: places get integer codes
-(``places``: they are the ``country_code`` of the indicator tables), activities keep their codes
-(``activities``: the ``product``), and ``place_activity_dataset`` says what both are. Then the
-regional measures of ``lib.measures.regional`` per year (``place_structure_year``,
-``activity_concentration_year``) and the specialisations entered and exited between consecutive
-years (``specialisation_changes``).
+place and activity instead of exports by country and product: places get integer codes for the
+core (``place_codes``), and its tables are written under the place x activity names
+(``lib.tables.naming``: ``place_year``, ``activity_year``, ``place_activity_year``,
+``activity_proximity``, keyed by the input's ``place`` and ``activity`` codes;
+``lib.run.place_names``); ``places``, ``activities`` and ``place_activity_dataset`` say what
+both are. Then the regional measures of ``lib.measures.regional`` per year
+(``place_structure_year``, ``activity_concentration_year``) and the specialisations entered and
+exited between consecutive years (``specialisation_changes``).
 
 A run reads the whole table, replaces the description tables and, in the yearly tables, the
-years it computed (no incremental bookkeeping: a regional table is small). A warehouse holds one kind of input: a place x activity run
-refuses a warehouse with BACI flows, so the two never mix.
+years it computed (no incremental bookkeeping: a regional table is small); a warehouse written
+before the place x activity names is rebuilt whole. A warehouse holds one kind of input: a
+place x activity run refuses a warehouse with BACI flows, so the two never mix.
+
+Must not compute an indicator itself (the yearly core and ``lib.measures.regional`` do).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +35,21 @@ from lib.io.place_activity import PlaceActivityTable, source_format
 from lib.measures.regional import place_structure_rows, specialisation_changes
 from lib.measures.yearly import YearSettings, year_presence
 from lib.run.config import Config, parse_years
+from lib.run.place_names import (
+    ACTIVITIES,
+    CHANGES,
+    CONCENTRATION,
+    DATASET,
+    PLACES,
+    QUARANTINE,
+    STRUCTURE,
+    named_frame,
+    pre_naming_tables,
+    remove_tables,
+    write_indicators,
+)
 from lib.run.settings import year_settings
-from lib.tables import PLACE_ACTIVITY_TABLES, spark_schema
-
-DATASET, PLACES, ACTIVITIES, QUARANTINE, STRUCTURE, CONCENTRATION, CHANGES = PLACE_ACTIVITY_TABLES
+from lib.tables import PLACE_ACTIVITY_TABLES, spark_schema  # noqa: F401 (jobs/fitness.py)
 
 # --source uk-regions: the embedded SYNTHETIC regional dataset (lib.datasets.regions).
 UK_REGIONS = "uk-regions"
@@ -101,7 +118,8 @@ def resolve(config: Config) -> tuple[str, Descriptor]:
 
 
 def place_codes(rows: pd.DataFrame) -> pd.DataFrame:
-    """Places and their integer codes 1..n, sorted by the input's code: country_code, place,
+    """Places and their integer codes 1..n (the yearly core's country_code; the tables name a
+    place by its code, ``named_frame``), sorted by the input's code: country_code, place,
     place_name (the first non-empty name given)."""
     names = rows.dropna(subset=["place_name"]).groupby("place")["place_name"].first()
     places = pd.DataFrame({"place": sorted(rows["place"].unique())})
@@ -111,9 +129,9 @@ def place_codes(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def activity_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """product (the activity's code), activity_name, parent_activity (first non-empty of each)."""
+    """activity (its code), activity_name, parent_activity (first non-empty of each)."""
     first = rows.groupby("activity")[["activity_name", "parent_activity"]].first()
-    return first.reset_index().rename(columns={"activity": "product"})
+    return first.reset_index()
 
 
 def check_warehouse(spark: SparkSession, warehouse: str) -> None:
@@ -179,10 +197,13 @@ def _records(frame: pd.DataFrame, name: str) -> list[tuple]:
     return [tuple(None if pd.isna(v) else v for v in row) for row in out.itertuples(index=False)]
 
 
-def regional_tables(exports: DataFrame, settings: YearSettings) -> dict[str, DataFrame]:
+def regional_tables(
+    exports: DataFrame, settings: YearSettings, codes: np.ndarray
+) -> dict[str, DataFrame]:
     """place_structure_year and activity_concentration_year (one task per year, on the same
     presence matrices as the indicators: ``lib.measures.yearly.year_presence``), and the
-    specialisations entered and exited between consecutive years (one task per pair)."""
+    specialisations entered and exited between consecutive years (one task per pair); places
+    named by their ``codes`` (``named_frame``)."""
 
     def per_year(name: str, kind: str):
         schema = spark_schema(name)
@@ -190,7 +211,7 @@ def regional_tables(exports: DataFrame, settings: YearSettings) -> dict[str, Dat
         def compute(rows: pd.DataFrame) -> pd.DataFrame:
             year = int(rows["year"].iloc[0])
             frame = place_structure_rows(year, year_presence(rows, settings))[kind]
-            return frame[schema.fieldNames()]
+            return named_frame(frame, codes)[schema.fieldNames()]
 
         return exports.groupBy("year").applyInPandas(compute, schema)
 
@@ -228,7 +249,7 @@ def regional_tables(exports: DataFrame, settings: YearSettings) -> dict[str, Dat
         out = specialisation_changes(*m)
         out.insert(0, "from_year", int(rows.loc[is_before, "from_year"].iloc[0]))
         out.insert(0, "year", year)
-        return out[schema.fieldNames()]
+        return named_frame(out, codes)[schema.fieldNames()]
 
     tables[CHANGES] = both.groupBy("pair_year").applyInPandas(changes, schema)
     return tables
@@ -244,7 +265,7 @@ def run_place_activity(
     """Every stage on the table: descriptions and quarantine, the indicators (the yearly core,
     ``lib.execution.indicators.indicators_from_exports``), the regional measures. Returns the years."""
     from lib.execution.indicators import indicators_from_exports
-    from lib.run.workflow import stage, write_indicator_tables
+    from lib.run.workflow import stage
 
     warehouse = config.output.warehouse
     settings = year_settings(config)
@@ -256,6 +277,18 @@ def run_place_activity(
         run.row_counts[f"place_activity.quarantined.{reason}"] = n
     rows = table.rows
     wanted = parse_years(config.input.years, "input.years")
+    # A warehouse written before the place / activity names is rebuilt whole: its tables go,
+    # and every year of the table is computed again (input.years notwithstanding).
+    upgraded = pre_naming_tables(spark, warehouse)
+    if upgraded:
+        print(
+            f"Upgrading {warehouse} to the place / activity tables: replacing "
+            f"{', '.join(upgraded)} and computing every year of the table.",
+            file=sys.stderr,
+        )
+        remove_tables(warehouse, upgraded)
+        run.row_counts["place_activity.tables_upgraded"] = len(upgraded)
+        wanted = None
     if wanted is not None:
         rows = rows[rows["year"].isin(wanted)]
     if rows.empty:
@@ -266,6 +299,7 @@ def run_place_activity(
 
     with stage(run, "ingest"):
         write_descriptions(spark, warehouse, run.run_id, table, descriptor, places)
+    codes = places["place"].to_numpy(object)  # place code k is codes[k - 1]
     with stage(run, "indicators"):
         exports = spark.createDataFrame(exports_rows(rows, places))
         names = pd.DataFrame(
@@ -275,19 +309,19 @@ def run_place_activity(
                 "country_name": places["place_name"].fillna(places["place"]),
             }
         )
-        descriptions = activity_table(rows)[["product", "activity_name"]].rename(
-            columns={"activity_name": "description"}
+        descriptions = activity_table(rows)[["activity", "activity_name"]].rename(
+            columns={"activity": "product", "activity_name": "description"}
         )
         tables = indicators_from_exports(
             exports, names, descriptions, settings, config.rca.smoothing_years, years
         )
         try:
-            write_indicator_tables(spark, tables, warehouse, run, years)
+            write_indicators(spark, tables, places, warehouse, run, years)
         finally:
             tables.release()
     with stage(run, "regional"):
         exports = spark.createDataFrame(exports_rows(rows, places)).repartition("year")
-        for name, df in regional_tables(exports, settings).items():
+        for name, df in regional_tables(exports, settings, codes).items():
             predicate = delta.year_predicate(years)
             delta.write_table(df, warehouse, name, run.run_id, replace_where=predicate)
     catalog.register_tables(spark, config.output)  # with output.catalog_database

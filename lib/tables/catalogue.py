@@ -7,17 +7,21 @@ from __future__ import annotations
 
 from lib.tables import baci, bookkeeping, indicators, prediction, regional
 from lib.tables.columns import Table
+from lib.tables.naming import TABLE_NAMES, place_activity_table
 
 TABLES: dict[str, Table] = {
     t.name: t
     for group in (baci, indicators, prediction, bookkeeping, regional)
     for t in group.TABLES
 }
+# The indicator tables of a place x activity run: derived from the BACI ones (lib.tables.naming).
+TABLES.update({t.name: t for t in (place_activity_table(TABLES[n]) for n in TABLE_NAMES)})
 
 
-# Tables only a run on a place x activity table writes (lib.run.place_activity); a BACI run
-# writes the others.
+# Tables only a run on a place x activity table writes (lib.run.place_activity), with
+# fitness_convergence and run_log; a BACI run writes the others.
 PLACE_ACTIVITY_TABLES = (
+    *TABLE_NAMES.values(),
     "place_activity_dataset",
     "places",
     "activities",

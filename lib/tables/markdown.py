@@ -37,7 +37,10 @@ INTRO = """# Data dictionary
 Generated from `lib/tables/` by `python -m lib.tables.markdown --update` (a test keeps this page
 in step with the code); do not edit by hand. The same text is stored as table and column
 comments in each Delta table's schema, which BI tools show. The country report's tables are
-described in [report.md](report.md#tables-written-data-dictionary).
+described in [report.md](report.md#tables-written-data-dictionary). A run on a place x activity
+table writes `place_year`, `activity_year`, `place_activity_year` and `activity_proximity`: the
+country and product tables under the names of places and activities, derived from them by one
+renaming rule (`lib/tables/naming.py`; [regional.md](regional.md)).
 
 """
 

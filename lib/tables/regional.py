@@ -8,6 +8,7 @@ comment, columns, constraints); ``lib.tables`` assembles them into
 from __future__ import annotations
 
 from lib.tables.columns import PLACE_YEAR, YEAR_RANGE, Table, _c
+from lib.tables.naming import ACTIVITY, PLACE
 
 TABLES = [
     Table(
@@ -37,20 +38,18 @@ TABLES = [
     ),
     Table(
         "places",
-        "The places of a place x activity table and their integer codes (the country_code "
-        "of the indicator tables in that warehouse)",
+        "The places of a place x activity table (the place of the other tables in that warehouse)",
         (
-            _c("country_code", "int", "Integer code of the place in this warehouse", False),
-            _c("place", "string", "The place's code as in the input (e.g. TLI)", False),
+            PLACE,
             _c("place_name", "string", "The place's name, where the input gives one"),
         ),
     ),
     Table(
         "activities",
-        "The activities of a place x activity table (the product of the indicator tables "
-        "in that warehouse)",
+        "The activities of a place x activity table (the activity of the other tables in that "
+        "warehouse)",
         (
-            _c("product", "string", "The activity's code as in the input (e.g. 29)", False),
+            ACTIVITY,
             _c("activity_name", "string", "The activity's name, where the input gives one"),
             _c(
                 "parent_activity",
@@ -80,7 +79,7 @@ TABLES = [
         "Yearly specialisation of each place's structure (EconGeo's definitions, on shares)",
         (
             PLACE_YEAR,
-            _c("country_code", "int", "The place's code (places.country_code)", False),
+            PLACE,
             _c("total_value", "double", "Sum of the place's values (e.g. employees)", False),
             _c("specialisations", "int", "Activities with location quotient >= 1 (M = 1)"),
             _c(
@@ -111,7 +110,7 @@ TABLES = [
         "Yearly geographic concentration of each activity",
         (
             PLACE_YEAR,
-            _c("product", "string", "The activity's code (activities.product)", False),
+            ACTIVITY,
             _c("total_value", "double", "Sum of the activity's values", False),
             _c("specialised_places", "int", "Places with location quotient >= 1 (M = 1)"),
             _c(
@@ -136,8 +135,8 @@ TABLES = [
         (
             PLACE_YEAR,
             _c("from_year", "int", "The previous year of the table", False),
-            _c("country_code", "int", "The place's code (places.country_code)", False),
-            _c("product", "string", "The activity's code", False),
+            PLACE,
+            ACTIVITY,
             _c("change", "string", "entry (M 0 -> 1) or exit (M 1 -> 0)", False),
         ),
         {"year_range": YEAR_RANGE, "change_kind": "change IN ('entry', 'exit')"},

@@ -20,30 +20,28 @@ from lib.report.regional import (
 
 def _inputs(synthetic: bool, classification: str = "SIC 2007 division") -> RegionalInputs:
     rng = np.random.default_rng(4)
-    places = pd.DataFrame(
-        {"country_code": [1, 2, 3], "place": ["P1", "P2", "P3"], "place_name": ["A", "B", None]}
-    )
+    places = pd.DataFrame({"place": ["P1", "P2", "P3"], "place_name": ["A", "B", None]})
     activities = pd.DataFrame(
         {
-            "product": ["10", "11", "62", "64"],
+            "activity": ["10", "11", "62", "64"],
             "activity_name": ["Food", "Drinks", "Software", "Banks"],
             "parent_activity": ["C", "C", "J", "K"],
         }
     )
     rows = []
     for year in (2020, 2021):
-        for c in (1, 2, 3):
-            for p in activities["product"]:
+        for c in places["place"]:
+            for p in activities["activity"]:
                 value = float(rng.integers(1, 100))
                 rows.append((year, c, p, value, rng.random() * 2, rng.random()))
     grid = pd.DataFrame(
-        rows, columns=["year", "country_code", "product", "export_value", "rca", "density"]
+        rows, columns=["year", "place", "activity", "export_value", "rca", "density"]
     )
     grid["mcp"] = (grid["rca"] >= 1).astype(int)
     grid["cog"] = 0.0
-    country_year = grid.groupby(["year", "country_code"], as_index=False).size()
-    country_year = country_year.assign(fitness=1.0, fitness_rank=1, eci=0.0, eci_rank=1)
-    structure = country_year[["year", "country_code"]].assign(
+    place_year = grid.groupby(["year", "place"], as_index=False).size()
+    place_year = place_year.assign(fitness=1.0, fitness_rank=1, eci=0.0, eci_rank=1)
+    structure = place_year[["year", "place"]].assign(
         specialisations=1, krugman_index=0.1, herfindahl_index=0.3, shannon_entropy=1.5
     )
     dataset = {
@@ -53,7 +51,7 @@ def _inputs(synthetic: bool, classification: str = "SIC 2007 division") -> Regio
         "synthetic": synthetic,
         "note": "made up",
     }
-    return RegionalInputs(dataset, places, activities, grid, country_year, structure)
+    return RegionalInputs(dataset, places, activities, grid, place_year, structure)
 
 
 def test_group_lq_and_rankings():
@@ -61,16 +59,16 @@ def test_group_lq_and_rankings():
     report = build_report(inputs, top=2)
     lq = report.tables[GROUP_LQ]
     for year, rows in inputs.grid.groupby("year"):
-        group = rows[rows["product"].isin(["10", "11"])].groupby("country_code")["export_value"]
-        total = rows.groupby("country_code")["export_value"].sum()
+        group = rows[rows["activity"].isin(["10", "11"])].groupby("place")["export_value"]
+        total = rows.groupby("place")["export_value"].sum()
         expected = (group.sum() / total) / (group.sum().sum() / total.sum())
-        got = lq[lq.year == year].set_index("country_code")["lq"]
+        got = lq[lq.year == year].set_index("place")["lq"]
         np.testing.assert_allclose(got.loc[expected.index], expected, rtol=1e-12)
     assert set(lq["place_name"]) == {"A", "B", "P3"}  # the code where no name is given
     spec = report.tables[SPECIALISATIONS]
     assert (spec.lq >= 1).all() and (spec.year == 2021).all() and spec["rank"].max() <= 2
     adjacent = report.tables[ADJACENT]
-    for _, rows in adjacent.groupby("country_code"):
+    for _, rows in adjacent.groupby("place"):
         assert list(rows.sort_values("rank").density) == sorted(rows.density, reverse=True)
     assert not any(SYNTHETIC_LABEL in t.get_text() for f in report.figures for t in f.figure.texts)
 

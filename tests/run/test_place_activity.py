@@ -25,12 +25,6 @@ def _read(warehouse: str, name: str) -> pd.DataFrame:
     return DeltaTable(f"{warehouse}/{name}").to_pandas()
 
 
-def _by_place(warehouse: str, name: str) -> pd.DataFrame:
-    """A table keyed by the input's place codes (through the places table)."""
-    places = _read(warehouse, "places")[["country_code", "place"]]
-    return _read(warehouse, name).merge(places, on="country_code")
-
-
 def test_r_package_fitness_through_the_generic_input(spark, tmp_path):
     """World trade 1998-2000 by country and SITC rev. 2 product (real data) as a place x
     activity CSV: M is the package's balassa_index exactly, and Fitness and Complexity (19
@@ -52,20 +46,20 @@ def test_r_package_fitness_through_the_generic_input(spark, tmp_path):
     assert (dataset.place_kind, dataset.activity_classification) == ("country", "SITC2")
     assert not dataset.synthetic
 
-    grid = _by_place(warehouse, "country_product_year")
+    grid = _read(warehouse, "place_activity_year")
     ones = pd.read_csv(R_DATA / "package_output_balassa_index_ones.csv", dtype=str)
     ours = grid[grid.mcp == 1]
-    assert set(zip(ours.place, ours["product"], strict=True)) == set(
+    assert set(zip(ours.place, ours.activity, strict=True)) == set(
         zip(ones.country, ones["product"], strict=True)
     )
 
-    country = _by_place(warehouse, "country_year").set_index("place")
+    country = _read(warehouse, "place_year").set_index("place")
     ref_f = pd.read_csv(R_DATA / "package_output_fitness_country.csv").set_index("country")
     assert set(country.index) == set(ref_f.index)
     got, ref = country.loc[ref_f.index, "fitness"].to_numpy(), ref_f["fitness"].to_numpy()
     relative = np.max(np.abs(got - ref) / np.abs(ref))
     assert relative < 1e-9, f"fitness vs R package: max relative difference {relative:.2e}"
-    product = _read(warehouse, "product_year").set_index("product")
+    product = _read(warehouse, "activity_year").set_index("activity")
     ref_q = pd.read_csv(
         R_DATA / "package_output_fitness_product.csv", dtype={"product": str}
     ).set_index("product")["complexity"]
@@ -105,21 +99,21 @@ def test_uk_regions_tables_match_numpy(uk_run):
     assert dataset.synthetic and dataset.place_kind == "region" and "SYNTHETIC" in dataset.note
     assert len(_read(warehouse, "places")) == 12 and len(_read(warehouse, "activities")) <= 88
     matrices = _input_matrices(warehouse)
-    grid = _by_place(warehouse, "country_product_year")
-    structure = _by_place(warehouse, "place_structure_year")
+    grid = _read(warehouse, "place_activity_year")
+    structure = _read(warehouse, "place_structure_year")
     concentration = _read(warehouse, "activity_concentration_year")
     for year, X in matrices.items():
         lq = pd.DataFrame(location_quotient(X.to_numpy()), X.index, X.columns)
         mine = grid[(grid.year == year) & (grid.export_value > 0)]
-        expected = lq.stack().loc[list(zip(mine.place, mine["product"], strict=True))].to_numpy()
+        expected = lq.stack().loc[list(zip(mine.place, mine.activity, strict=True))].to_numpy()
         np.testing.assert_allclose(mine.rca.to_numpy(), expected, rtol=1e-12)
         s = structure[structure.year == year].set_index("place").loc[X.index]
         np.testing.assert_allclose(s.krugman_index, krugman_index(X.to_numpy()), rtol=1e-12)
-        c = concentration[concentration.year == year].set_index("product").loc[X.columns]
+        c = concentration[concentration.year == year].set_index("activity").loc[X.columns]
         np.testing.assert_allclose(c.hoover_index, hoover_index(X.to_numpy()), rtol=1e-12)
         np.testing.assert_allclose(c.locational_gini, locational_gini(X.to_numpy()), atol=1e-12)
     # entries and exits: set differences of the independent M (LQ >= 1) of consecutive years
-    changes = _by_place(warehouse, "specialisation_changes")
+    changes = _read(warehouse, "specialisation_changes")
     for before, after in ((2020, 2021), (2021, 2022)):
         m0, m1 = _specialised(matrices[before]), _specialised(matrices[after])
         got = changes[changes.year == after]
@@ -134,7 +128,7 @@ def _specialised(X: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def _pairs(rows: pd.DataFrame) -> set[tuple[str, str]]:
-    return set(zip(rows.place, rows["product"], strict=True))
+    return set(zip(rows.place, rows.activity, strict=True))
 
 
 @pytest.mark.parametrize("name", PLACE_ACTIVITY_TABLES)
@@ -195,8 +189,9 @@ def test_quarantine_and_warehouse_guard(spark, tmp_path):
     assert (quarantine.run_id == run_id).all()
     log = _read(warehouse, "run_log").set_index("run_id").loc[run_id]
     assert dict(log.row_counts)["place_activity.rows_quarantined"] == 4
-    grid = _read(warehouse, "country_year")
+    grid = _read(warehouse, "place_year")
     assert sorted(grid.year.unique()) == [2019, 2020] and len(grid) == 10
+    assert sorted(grid.place) == sorted("ABCDE" * 2)
 
     # A warehouse with BACI flows is refused before anything is written.
     from lib.io import delta
@@ -207,3 +202,56 @@ def test_quarantine_and_warehouse_guard(spark, tmp_path):
     with pytest.raises(SystemExit, match="holds BACI flows"):
         run_fitness_job(spark, "--source", str(source), "--warehouse", str(baci))
     assert not (baci / "places").exists()
+
+
+def test_a_warehouse_of_the_earlier_names_is_rebuilt(spark, tmp_path):
+    """A warehouse written before the place / activity names (indicator tables called
+    country_year ..., places keyed by an integer country_code) is rebuilt by the next run:
+    the old tables go, and every year of the input is computed again even with --years."""
+    from lib.io import delta
+    from lib.tables import TABLES
+
+    source = tmp_path / "employment.csv"
+    rows = [
+        f"{p},{a:02d},{year},{(7 * i + 3 * a + year) % 50 + 1}"
+        for year in (2019, 2020)
+        for i, p in enumerate("ABCD")
+        for a in range(5)
+    ]
+    source.write_text("place,activity,year,value\n" + "\n".join(rows) + "\n")
+    warehouse = str(tmp_path / "warehouse")
+    run_fitness_job(spark, "--source", str(source), "--warehouse", warehouse)
+    expected = _read(warehouse, "place_year").sort_values(["year", "place"], ignore_index=True)
+    # The earlier layout: the BACI declaration of country_year (what such runs wrote) and
+    # places with the integer code.
+    delta.ensure_table(
+        spark, delta.table_path(warehouse, "country_year"), TABLES[delta.COUNTRY_YEAR]
+    )
+    old_places = spark.createDataFrame(
+        [(1, "A", None), (2, "B", None)], "country_code int, place string, place_name string"
+    )
+    old_places.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
+        delta.table_path(warehouse, "places")
+    )
+    delta.write_table(  # drop 2019 from place_year: the upgrade computes it again
+        spark.createDataFrame([], delta.read_table(spark, warehouse, "place_year").schema),
+        warehouse,
+        "place_year",
+        "test",
+        replace_where="year = 2019",
+    )
+    run_id = run_fitness_job(
+        spark, "--source", str(source), "--warehouse", warehouse, "--years", "2020"
+    )
+    assert not delta.table_exists(spark, warehouse, "country_year")
+    assert _read(warehouse, "places").columns.tolist() == ["place", "place_name"]
+    got = _read(warehouse, "place_year").sort_values(["year", "place"], ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected)
+    log = _read(warehouse, "run_log").set_index("run_id").loc[run_id]
+    assert dict(log.row_counts)["place_activity.tables_upgraded"] == 2
+    # and a run on a current warehouse upgrades nothing
+    run_id = run_fitness_job(
+        spark, "--source", str(source), "--warehouse", warehouse, "--years", "2020"
+    )
+    log = _read(warehouse, "run_log").set_index("run_id").loc[run_id]
+    assert "place_activity.tables_upgraded" not in dict(log.row_counts)

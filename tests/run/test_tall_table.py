@@ -31,15 +31,6 @@ def _read(warehouse: str, name: str) -> pd.DataFrame:
     return DeltaTable(f"{warehouse}/{name}").to_pandas()
 
 
-def _keyed(warehouse: str, name: str) -> pd.DataFrame:
-    """A table with the input's place and activity codes as ``place`` / ``activity``."""
-    frame = _read(warehouse, name)
-    places = _read(warehouse, "places")[["country_code", "place"]]
-    if "country_code" in frame:
-        frame = frame.merge(places, on="country_code", validate="many_to_one")
-    return frame.rename(columns={"product": "activity"})
-
-
 @pytest.fixture(scope="module")
 def tall_run(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("tall_table")
@@ -66,11 +57,11 @@ def test_runs_end_to_end_labelled_synthetic(tall_run):
     assert dataset.synthetic and "SYNTHETIC" in dataset.note
     log = _read(warehouse, "run_log")
     assert log["status"].tolist() == ["succeeded"] and log["source_kind"].tolist() == ["synthetic"]
-    country_year = _keyed(warehouse, "country_year")
+    country_year = _read(warehouse, "place_year")
     for year, part in rows.groupby("year"):
         mine = country_year[country_year.year == year]
         assert set(mine.place) == set(part.place) and mine.fitness.notna().all()
-        products = _keyed(warehouse, "product_year")
+        products = _read(warehouse, "activity_year")
         assert set(products[products.year == year].activity) == set(part.activity)
     assert len(_read(warehouse, "place_structure_year")) == 2 * SPEC.places
 
@@ -78,7 +69,7 @@ def test_runs_end_to_end_labelled_synthetic(tall_run):
 def test_fitness_ranks_places_by_latent_capability(tall_run):
     """The nested model makes Fitness meaningful: it orders places much as their capability."""
     warehouse, _ = tall_run
-    latest = _keyed(warehouse, "country_year").query("year == 2020")
+    latest = _read(warehouse, "place_year").query("year == 2020")
     capability = tall.capability(SPEC, 0, SPEC.places)[[int(p[1:]) - 1 for p in latest.place]]
     rank = np.corrcoef(np.argsort(np.argsort(capability)), np.argsort(np.argsort(latest.fitness)))
     assert rank[0, 1] > 0.6
@@ -89,7 +80,7 @@ def test_rca_and_m_equal_the_sparse_reference(tall_run, year):
     warehouse, rows = tall_run
     matrix = ref.sparse_year(rows[rows.year == year])
     expected = ref.balassa(matrix.X)  # conf/default.toml: threshold 1, not strict, no floors
-    grid = _keyed(warehouse, "country_product_year").query("year == @year")
+    grid = _read(warehouse, "place_activity_year").query("year == @year")
     dense = pd.DataFrame(
         {
             "place": np.repeat(matrix.places, len(matrix.activities)),
@@ -112,9 +103,9 @@ def test_fitness_and_complexity_equal_the_sparse_reference(tall_run, year):
     warehouse, rows = tall_run
     matrix = ref.sparse_year(rows[rows.year == year])
     expected = ref.fitness_complexity(ref.balassa(matrix.X).M, MAX_ITERATIONS, TOLERANCE)
-    country = _keyed(warehouse, "country_year").query("year == @year").set_index("place")
+    country = _read(warehouse, "place_year").query("year == @year").set_index("place")
     assert _close(country.loc[matrix.places, "fitness"], expected.fitness) < RELATIVE
-    product = _keyed(warehouse, "product_year").query("year == @year").set_index("activity")
+    product = _read(warehouse, "activity_year").query("year == @year").set_index("activity")
     assert _close(product.loc[matrix.activities, "complexity"], expected.complexity) < RELATIVE
     convergence = _read(warehouse, "fitness_convergence").set_index("year").loc[year]
     assert convergence.iterations == expected.iterations
