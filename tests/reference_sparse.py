@@ -130,3 +130,50 @@ def long_form(matrix: sp.csr_matrix, year: SparseYear, name: str) -> pd.DataFram
             name: coo.data,
         }
     )
+
+
+# --- comparing a job's tables with the references (any size: nothing dense is formed) -------
+
+
+def relative_difference(got, expected) -> float:
+    """Largest relative difference; NaN where the reference is NaN and exact equality where
+    it is 0 are required (AssertionError otherwise)."""
+    got, expected = np.asarray(got, float), np.asarray(expected, float)
+    assert np.array_equal(np.isnan(got), np.isnan(expected)), "NaN in different places"
+    ok = ~np.isnan(expected)
+    zero = ok & (expected == 0)
+    assert np.array_equal(got[zero], expected[zero]), "a zero of the reference is not 0"
+    nonzero = ok & (expected != 0)
+    if not nonzero.any():
+        return 0.0
+    return float(np.max(np.abs(got[nonzero] - expected[nonzero]) / np.abs(expected[nonzero])))
+
+
+def rca_difference(grid: pd.DataFrame, year: SparseYear, expected: SparseRca) -> float:
+    """A year's ``place_activity_year`` rows (place, activity, export_value, rca, mcp) against
+    the reference: the rows with a value are exactly the reference's kept cells, with M equal
+    and RCA compared (returned: the largest relative difference); rows without a value (the
+    job may write every pair, or fewer) have RCA and M 0."""
+    with_value = grid[grid["export_value"] > 0]
+    empty = grid[grid["export_value"] == 0]
+    assert (empty["rca"] == 0).all() and (empty["mcp"] == 0).all()
+    cells = long_form(expected.rca, year, "rca_ref").merge(
+        long_form(expected.M, year, "m_ref"), on=["place", "activity"], how="left"
+    )
+    mine = with_value.merge(cells, on=["place", "activity"], how="outer", indicator=True)
+    assert (mine["_merge"] == "both").all(), "cells written and cells of the reference differ"
+    assert np.array_equal(mine["mcp"].to_numpy(), mine["m_ref"].fillna(0).to_numpy(int))
+    return relative_difference(mine["rca"], mine["rca_ref"])
+
+
+def fitness_difference(
+    place_year: pd.DataFrame, activity_year: pd.DataFrame, year: SparseYear, expected: SparseFitness
+) -> tuple[float, float]:
+    """A year's ``place_year`` fitness and ``activity_year`` complexity against the reference
+    (every place and activity of the year must be there): the largest relative differences."""
+    fitness = place_year.set_index("place").loc[year.places, "fitness"]
+    complexity = activity_year.set_index("activity").loc[year.activities, "complexity"]
+    return (
+        relative_difference(fitness, expected.fitness),
+        relative_difference(complexity, expected.complexity),
+    )

@@ -41,16 +41,6 @@ def tall_run(spark, tmp_path_factory):
     return warehouse, pq.read_table(source).to_pandas()
 
 
-def _close(got: np.ndarray, expected: np.ndarray) -> float:
-    """Largest relative difference (exact equality required where the reference is 0)."""
-    got, expected = np.asarray(got, float), np.asarray(expected, float)
-    assert np.array_equal(np.isnan(got), np.isnan(expected))
-    ok = ~np.isnan(expected)
-    assert np.array_equal(got[ok & (expected == 0)], expected[ok & (expected == 0)])
-    nonzero = ok & (expected != 0)
-    return float(np.max(np.abs(got[nonzero] - expected[nonzero]) / np.abs(expected[nonzero])))
-
-
 def test_runs_end_to_end_labelled_synthetic(tall_run):
     warehouse, rows = tall_run
     dataset = _read(warehouse, "place_activity_dataset").iloc[0]
@@ -81,21 +71,9 @@ def test_rca_and_m_equal_the_sparse_reference(tall_run, year):
     matrix = ref.sparse_year(rows[rows.year == year])
     expected = ref.balassa(matrix.X)  # conf/default.toml: threshold 1, not strict, no floors
     grid = _read(warehouse, "place_activity_year").query("year == @year")
-    dense = pd.DataFrame(
-        {
-            "place": np.repeat(matrix.places, len(matrix.activities)),
-            "activity": np.tile(matrix.activities, len(matrix.places)),
-        }
-    )
-    assert len(grid) == len(dense)  # every pair of the year (0 where no value)
-    mine = dense.merge(grid, on=["place", "activity"], how="left", validate="one_to_one")
-    place = pd.Index(matrix.places).get_indexer(mine.place)
-    activity = pd.Index(matrix.activities).get_indexer(mine.activity)
-    rca = np.asarray(expected.rca[place, activity]).ravel()
-    M = np.asarray(expected.M[place, activity]).ravel()
-    assert _close(mine.rca, rca) < RELATIVE
-    assert np.array_equal(mine.mcp.to_numpy(), M.astype(int))
-    assert expected.M.nnz == int(mine.mcp.sum()) > 0
+    assert len(grid) == len(matrix.places) * len(matrix.activities)  # in-task: every pair
+    assert ref.rca_difference(grid, matrix, expected) < RELATIVE
+    assert expected.M.nnz == int(grid.mcp.sum()) > 0
 
 
 @pytest.mark.parametrize("year", SPEC.years)
@@ -103,10 +81,13 @@ def test_fitness_and_complexity_equal_the_sparse_reference(tall_run, year):
     warehouse, rows = tall_run
     matrix = ref.sparse_year(rows[rows.year == year])
     expected = ref.fitness_complexity(ref.balassa(matrix.X).M, MAX_ITERATIONS, TOLERANCE)
-    country = _read(warehouse, "place_year").query("year == @year").set_index("place")
-    assert _close(country.loc[matrix.places, "fitness"], expected.fitness) < RELATIVE
-    product = _read(warehouse, "activity_year").query("year == @year").set_index("activity")
-    assert _close(product.loc[matrix.activities, "complexity"], expected.complexity) < RELATIVE
+    fitness, complexity = ref.fitness_difference(
+        _read(warehouse, "place_year").query("year == @year"),
+        _read(warehouse, "activity_year").query("year == @year"),
+        matrix,
+        expected,
+    )
+    assert fitness < RELATIVE and complexity < RELATIVE
     convergence = _read(warehouse, "fitness_convergence").set_index("year").loc[year]
     assert convergence.iterations == expected.iterations
 
@@ -128,8 +109,32 @@ def test_the_sparse_reference_reproduces_the_r_package():
     result = ref.fitness_complexity(rca.M, 19, 0.0)
     f = pd.read_csv(data_path(*R_DIR, "package_output_fitness_country.csv")).set_index("country")
     got = pd.Series(result.fitness, matrix.places).loc[f.index]
-    assert _close(got, f["fitness"]) < RELATIVE
+    assert ref.relative_difference(got, f["fitness"]) < RELATIVE
     q = pd.read_csv(data_path(*R_DIR, "package_output_fitness_product.csv"), dtype={"product": str})
     got_q = pd.Series(result.complexity, matrix.activities).loc[q["product"]]
-    assert _close(got_q, q["complexity"]) < RELATIVE
+    assert ref.relative_difference(got_q, q["complexity"]) < RELATIVE
     assert result.iterations == 19 and isinstance(rca.M, sp.csr_matrix)
+
+
+def test_the_comparisons_catch_a_wrong_cell(tmp_path):
+    """The comparison helpers fail on a changed RCA, a missing cell or a flipped M."""
+    generate_tall(TallSpec(200, 30, 0.1, (2019,), seed=1), tmp_path)
+    matrix = ref.sparse_year(pq.read_table(tmp_path).to_pandas())
+    expected = ref.balassa(matrix.X)
+    grid = (
+        ref.long_form(matrix.X, matrix, "export_value")
+        .merge(ref.long_form(expected.rca, matrix, "rca"))
+        .merge(ref.long_form(expected.M, matrix, "mcp"), how="left")
+        .fillna({"mcp": 0})
+        .astype({"mcp": int})
+    )
+    assert ref.rca_difference(grid, matrix, expected) < 1e-15
+    changed = grid.copy()
+    changed.loc[5, "rca"] *= 1 + 1e-8
+    assert ref.rca_difference(changed, matrix, expected) > RELATIVE
+    with pytest.raises(AssertionError):
+        ref.rca_difference(grid.drop(index=7), matrix, expected)
+    flipped = grid.copy()
+    flipped.loc[0, "mcp"] = 1 - flipped.loc[0, "mcp"]
+    with pytest.raises(AssertionError):
+        ref.rca_difference(flipped, matrix, expected)
