@@ -23,7 +23,7 @@ from lib.datasets.provenance import SYNTHETIC_BANNER, DataSource
 from lib.io.baci import BaciFormatError
 from lib.io.place_activity import PlaceActivityFormatError, read_place_activity
 from lib.run import progress
-from lib.run.cli import common_parser, config_from_args, reachable_or_exit
+from lib.run.cli import common_parser, config_from_args, reachable_or_exit, storage_lost
 from lib.run.config import Config
 from lib.run.place_activity import (
     PLACE_ACTIVITY_TABLES,
@@ -109,6 +109,9 @@ def main() -> None:
             )
             run.source_kind = source.kind
         except BaseException as exc:
+            lost = storage_lost(warehouse) if isinstance(exc, Exception) else None
+            if lost is not None:  # nothing more can be written there, the run log included
+                raise SystemExit(f"Storage error during the run: {lost}") from exc
             run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         run.write(spark, warehouse, "succeeded")
@@ -164,6 +167,9 @@ def place_activity_main(config: Config, top: int, report_dir: str | None = None)
         try:
             years = run_place_activity(spark, config, run, table, descriptor)
         except BaseException as exc:
+            lost = storage_lost(warehouse) if isinstance(exc, Exception) else None
+            if lost is not None:  # nothing more can be written there, the run log included
+                raise SystemExit(f"Storage error during the run: {lost}") from exc
             run.write(spark, warehouse, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         run.write(spark, warehouse, "succeeded")

@@ -80,8 +80,13 @@ def _wait_for(url: str, process: subprocess.Popen, what: str, timeout: float = 6
 class S3Server:
     """moto's server on a private port behind the relay on the public one (the endpoint)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, check_credentials: bool = False) -> None:
         self.port = port
+        # moto accepts any key unless its IAM checks are on from the first request: then a
+        # key it never issued is refused (403), as S3 refuses a wrong one.
+        self._environment = (
+            {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"} if (check_credentials) else None
+        )
         self.endpoint = f"http://127.0.0.1:{port}"
         self._server: subprocess.Popen | None = None
         self._relay: subprocess.Popen | None = None
@@ -92,6 +97,7 @@ class S3Server:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._server_port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=self._environment,
         )
         _wait_for(f"http://127.0.0.1:{self._server_port}/moto-api/", self._server, "moto")
         self.resume()
@@ -121,23 +127,24 @@ class S3Server:
             self._server.wait(30)
             self._server = None
 
-    def client(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY):
+    def client(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY, direct=False):
+        """A boto3 client of the endpoint (``direct``: of the server itself, past the relay:
+        it works while the endpoint is interrupted)."""
         import boto3
 
         return boto3.client(
             "s3",
-            endpoint_url=self.endpoint,
+            endpoint_url=f"http://127.0.0.1:{self._server_port}" if direct else self.endpoint,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
             region_name=REGION,
         )
 
     def create_bucket(self, name: str = BUCKET) -> str:
-        self.client().create_bucket(Bucket=name)
+        self.client(direct=True).create_bucket(Bucket=name)
         return name
 
-    def keys(self, bucket: str = BUCKET, prefix: str = "") -> list[str]:
-        pages = (
-            self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        )
+    def keys(self, bucket: str = BUCKET, prefix: str = "", direct: bool = False) -> list[str]:
+        client = self.client(direct=direct)
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]

@@ -87,3 +87,16 @@ def reachable_or_exit(warehouse: str) -> None:
         check_reachable(warehouse)
     except StorageError as exc:
         raise SystemExit(f"Storage error: {exc}") from exc
+
+
+def storage_lost(warehouse: str) -> str | None:
+    """After a job failed: why, if its object-store warehouse can no longer be reached (the
+    server stopped, credentials withdrawn mid-run), naming the URI; None if it can (the
+    failure was something else) or is not an object store."""
+    from lib.io.object_stores import StorageError, check_reachable
+
+    try:
+        check_reachable(warehouse)
+    except StorageError as exc:
+        return str(exc)
+    return None
