@@ -12,6 +12,7 @@ reference tests check the code production runs, not a test-only wrapper.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -84,3 +85,24 @@ def r_package_exports() -> tuple[pd.DataFrame, dict[str, int]]:
         data_path(*R_DIR, "world_trade_avg_1998_to_2000.csv"), dtype={"product": str}
     )
     return _exports(2000, trade["country"], trade["product"], trade["value"])
+
+
+@functools.cache
+def r_package_bicm() -> tuple[pd.DataFrame, object]:
+    """The R package's stored M (countries x products, named by its codes) and ``bicm``
+    3.4.0's fit and validated column projection of it (Poisson p-values, FDR at 0.05): ~25 s,
+    so made once per test session."""
+    import contextlib
+    import io
+
+    from bicm import BipartiteGraph
+
+    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
+    M = pd.crosstab(ones["country"], ones["product"]).clip(upper=1)
+    graph = BipartiteGraph(biadjacency=M.to_numpy(dtype=int))
+    with contextlib.redirect_stdout(io.StringIO()):
+        graph.solve_tool(print_error=False)
+        graph.compute_projection(
+            rows=False, alpha=0.05, threads_num=1, progress_bar=False, validation_method="fdr"
+        )
+    return M, graph

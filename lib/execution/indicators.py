@@ -15,7 +15,7 @@ How the yearly tasks get their rows and write their outputs follows ``output.wri
   task per year; each reads its year's flows files (listed from the Delta log at the run's
   flows version) and aggregates them with DuckDB (``lib.execution.exports.year_exports_from_files``),
   computes every indicator, writes its ``country_product_year`` and ``product_proximity``
-  Parquet files with pyarrow and returns only the small rows (per country, per product, the
+  (and ``product_bicm_links``) Parquet files with pyarrow and returns only the small rows (per country, per product, the
   files it wrote). The driver commits each large table's files in one Delta commit (delta-rs).
 - ``spark``: Spark aggregates the flows table to exports and spreads the years over exactly one
   partition each (``lib.measures.matrix.one_partition_per_year``); the yearly tasks return the small
@@ -68,6 +68,7 @@ from lib.io.country_attributes import load_country_attributes
 from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
 from lib.measures.fitness import CONVERGENCE_SCHEMA
 from lib.measures.smoothing import source_years, window_exports
+from lib.measures.validated_links import bicm_link_blocks
 from lib.measures.yearly import (
     YearIndicators,
     YearSettings,
@@ -100,7 +101,24 @@ SMALL_SCHEMAS = {
 SMALL_TAGGED = tagged_schema(SMALL_SCHEMAS)
 GRID_SCHEMA = spark_schema("country_product_year")
 PROXIMITY_SCHEMA = spark_schema("product_proximity")
-TASK_WRITTEN_TABLES = (delta.COUNTRY_PRODUCT_YEAR, delta.PRODUCT_PROXIMITY)
+BICM_LINKS_SCHEMA = spark_schema("product_bicm_links")
+
+
+def task_written_tables(settings: YearSettings) -> tuple[str, ...]:
+    """The large tables the yearly tasks make: the grid, with the product space its proximity
+    pairs and, with ``projection = "bicm"``, its validated links."""
+    if not settings.product_space:
+        return (delta.COUNTRY_PRODUCT_YEAR,)
+    bicm = (delta.PRODUCT_BICM_LINKS,) if settings.projection == "bicm" else ()
+    return (delta.COUNTRY_PRODUCT_YEAR, delta.PRODUCT_PROXIMITY, *bicm)
+
+
+def link_blocks(ind: YearIndicators, settings: YearSettings) -> Iterator[pd.DataFrame]:
+    """The year's product_bicm_links rows (``lib.measures.validated_links``)."""
+    _, products = ind.presence.codes
+    yield from bicm_link_blocks(
+        ind.year, ind.presence.M, products, settings.bicm_alpha, settings.bicm_validation
+    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +140,7 @@ class IndicatorTables:
     The small tables are on the driver (Arrow). ``written_files`` lists, per table written by
     the tasks themselves (arrow writer), the Delta add actions to commit; with the Spark writer
     the large tables are lazy DataFrames instead (``country_product_year``,
-    ``product_proximity``), computed when written.
+    ``product_proximity``, ``product_bicm_links``), computed when written.
     """
 
     country_year: pa.Table
@@ -131,6 +149,7 @@ class IndicatorTables:
     written_files: dict[str, list[dict]]
     country_product_year: DataFrame | None = None
     product_proximity: DataFrame | None = None
+    product_bicm_links: DataFrame | None = None
     cached: tuple[DataFrame, ...] = ()
 
     def release(self) -> None:
@@ -199,6 +218,7 @@ def _tables(small, written, large, cached, names, descriptions) -> IndicatorTabl
         written_files=written,
         country_product_year=large.get(delta.COUNTRY_PRODUCT_YEAR),
         product_proximity=large.get(delta.PRODUCT_PROXIMITY),
+        product_bicm_links=large.get(delta.PRODUCT_BICM_LINKS),
         cached=cached,
     )
 
@@ -262,7 +282,7 @@ def _arrow_tasks(
     window = stage.smoothing_years
     chapters = stage.products.erratic_chapters
     level, unspecified = stage.products.level, stage.products.exclude_unspecified
-    tables = TASK_WRITTEN_TABLES if settings.product_space else TASK_WRITTEN_TABLES[:1]
+    tables = task_written_tables(settings)
     uris = {name: delta.table_path(stage.warehouse, name) for name in tables}
     for name, uri in uris.items():  # before any task writes into the table's folder
         delta.ensure_table(spark, uri, TABLES[name])
@@ -281,6 +301,9 @@ def _arrow_tasks(
         if delta.PRODUCT_PROXIMITY in uris:
             blocks = proximity_blocks(ind, settings.min_proximity)
             frames = chain(frames, ((delta.PRODUCT_PROXIMITY, block) for block in blocks))
+        if delta.PRODUCT_BICM_LINKS in uris:
+            links = ((delta.PRODUCT_BICM_LINKS, b) for b in link_blocks(ind, settings))
+            frames = chain(frames, links)
         for name, frame in frames:
             if len(frame):
                 table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -361,6 +384,11 @@ def _exports_tasks(
         for block in proximity_blocks(ind, settings.min_proximity):
             yield from _frame_batches(block, PROXIMITY_SCHEMA)
 
+    def bicm_links(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+        ind = year_indicators(year, rows, settings.without_fitness())
+        for block in link_blocks(ind, settings):
+            yield from _frame_batches(block, BICM_LINKS_SCHEMA)
+
     small = _collect_small(exports.mapInArrow(each_year_of_partition(small_rows), SMALL_TAGGED))
     small.pop("files")
     large = {
@@ -369,6 +397,10 @@ def _exports_tasks(
     if settings.product_space:
         large[delta.PRODUCT_PROXIMITY] = exports.mapInArrow(
             each_year_of_partition(pairs), PROXIMITY_SCHEMA
+        )
+    if delta.PRODUCT_BICM_LINKS in task_written_tables(settings):
+        large[delta.PRODUCT_BICM_LINKS] = exports.mapInArrow(
+            each_year_of_partition(bicm_links), BICM_LINKS_SCHEMA
         )
     return small, {}, large, (exports,)
 

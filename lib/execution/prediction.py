@@ -190,6 +190,7 @@ def prediction_outputs(
             settings.entry_below,
             h,
             settings.k,
+            (settings.bicm_alpha, settings.bicm_validation),
         )
 
     def small(year: int, frame: pd.DataFrame) -> Iterator[pa.RecordBatch]:

@@ -34,6 +34,7 @@ COUNTRY_YEAR = "country_year"
 PRODUCT_YEAR = "product_year"
 COUNTRY_PRODUCT_YEAR = "country_product_year"
 PRODUCT_PROXIMITY = "product_proximity"
+PRODUCT_BICM_LINKS = "product_bicm_links"
 FITNESS_CONVERGENCE = "fitness_convergence"
 RUN_LOG = "run_log"
 

@@ -183,7 +183,7 @@ def validated_projection(
     M = np.asarray(M, dtype=np.float64)
     fit = fit if fit is not None else bicm_fit(M)
     n = M.shape[1]
-    parts = []
+    parts = [(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))]
     for start in range(0, n, ROW_CHUNK):  # column blocks: no n x n array of expectations
         V = M[:, start : start + ROW_CHUNK].T @ M
         mu = fit.p[:, start : start + ROW_CHUNK].T @ fit.p

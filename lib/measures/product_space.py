@@ -176,16 +176,23 @@ class BlockOutlook:
     rated: np.ndarray
 
 
+def density_matrix(rows: np.ndarray, phi: np.ndarray, totals: np.ndarray | None = None):
+    """density_cp = sum_p' M_cp' phi_p'p / sum_p' phi_p'p of a block of places (0/1 rows)
+    for any symmetric relatedness ``phi`` (the proximity with its diagonal; the BiCM-validated
+    links), NaN where an activity has no neighbour; ``totals``: phi's column sums if known."""
+    rows = np.asarray(rows, dtype=np.float64)
+    totals = phi.sum(axis=0) if totals is None else totals
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(totals[None, :] > 0, (rows @ phi) / totals[None, :], np.nan)
+
+
 def block_outlook(rows: np.ndarray, side: ActivitySide) -> BlockOutlook:
     """Density, COG and raw COI of a block of places (dense 0/1 rows over the active
     activities) from the year's ``activity_side`` (see the module docstring)."""
     rows = np.asarray(rows, dtype=np.float64)
     n, P = rows.shape
     phi, known = side.phi, side.known
-    with np.errstate(divide="ignore", invalid="ignore"):
-        density = np.where(
-            side.has_neighbours[None, :], (rows @ phi) / side.totals[None, :], np.nan
-        )
+    density = density_matrix(rows, phi, side.totals)
     rated = rows[:, ~known].sum(axis=1) == 0 if known.any() else np.zeros(n, dtype=bool)
     cog = np.full((n, P), np.nan)
     coi = np.full(n, np.nan)

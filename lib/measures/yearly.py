@@ -78,6 +78,10 @@ class YearSettings:
     # top_k: the density_top_k absent activities of highest density per place)
     density_pairs: str = "all"
     density_top_k: int = 20
+    # product_space.projection: "bicm" also writes the BiCM-validated links (lib.measures.bicm)
+    projection: str = "proximity"
+    bicm_alpha: float = 0.05
+    bicm_validation: str = "fdr"
     # The optional country attributes input (population, GDP per capita), every year's rows.
     attributes: CountryAttributes | None = field(default=None, compare=False, repr=False)
 

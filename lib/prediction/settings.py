@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DENSITY = "density"
+BICM_DENSITY = "bicm_density"
 RANDOM_FOREST = "random_forest"
 GRADIENT_BOOSTING = "gradient_boosting"
 ML_METHODS = (RANDOM_FOREST, GRADIENT_BOOSTING)
-METHODS = (DENSITY, *ML_METHODS)
+METHODS = (DENSITY, BICM_DENSITY, *ML_METHODS)
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class PredictionSettings:
     seed: int = 0  # random_state of the classifiers
     trees: int = 100  # n_estimators of the classifiers
     ml_tasks: int = 16  # activity groups fitted in parallel (Spark tasks)
+    # bicm_density: the BiCM-validated links' significance and correction (product_space.bicm_*)
+    bicm_alpha: float = 0.05
+    bicm_validation: str = "fdr"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ both active (at least one M = 1 that year) and whose RCA at t is below ``entry_b
 zero-export pairs included. Outcome: M at t + h, 0 where the pair is not in that year's matrix.
 ``density``'s score is the density of ``country_product_year`` (``lib.measures.product_space``;
 never recomputed here), 0 where undefined -- what fermi-cref's ``ECPredictor.predict_network``
-gives there. Ranks: by decreasing score within (place, method), ties by product. The metrics
+gives there. ``bicm_density`` is the same density kernel (``density_matrix``) over the
+BiCM-validated links of year t's active M (``lib.measures.validated_links``) instead of the
+proximity, 0 where a product has no validated link. Ranks: by decreasing score within (place, method), ties by product. The metrics
 (``lib.prediction.metrics``) of a (method, year) take the candidates in (place, product) order,
 with the cut-off k x the places with candidates; a place's precision@k is over its own top k.
 
@@ -23,8 +25,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lib.measures.product_space import density_matrix
+from lib.measures.validated_links import active_projection
 from lib.prediction import metrics
-from lib.prediction.settings import DENSITY
+from lib.prediction.settings import BICM_DENSITY, DENSITY
 
 PAIR = ["country_code", "product"]
 
@@ -44,15 +48,43 @@ def candidates(now: pd.DataFrame, entry_below: float) -> pd.DataFrame:
     return out
 
 
+def bicm_density(now: pd.DataFrame, alpha: float, validation: str) -> pd.DataFrame:
+    """country_code, product, score: the density over the BiCM-validated links of the
+    year's active M (every active place x active activity; 0 where undefined)."""
+    present = now.loc[now["mcp"].to_numpy() > 0, PAIR]
+    c, places = pd.factorize(present["country_code"], sort=True)
+    p, activities = pd.factorize(present["product"], sort=True)
+    M = np.zeros((places.size, activities.size))
+    M[c, p] = 1.0
+    projection, _ = active_projection(M, activities, alpha, validation)
+    scores = np.nan_to_num(density_matrix(M, projection.adjacency()))
+    return pd.DataFrame(
+        {
+            "country_code": np.repeat(np.asarray(places), activities.size),
+            "product": np.tile(np.asarray(activities, dtype=object), places.size),
+            "score": scores.reshape(-1),
+        }
+    )
+
+
 def scored_candidates(
-    pairs: pd.DataFrame, scores: pd.DataFrame | None, methods: tuple[str, ...]
+    pairs: pd.DataFrame,
+    scores: pd.DataFrame | None,
+    methods: tuple[str, ...],
+    now: pd.DataFrame | None = None,
+    bicm: tuple[float, str] = (0.05, "fdr"),
 ) -> pd.DataFrame:
     """country_code, product, method, score of every method on the candidates, sorted by
-    (method, place, product); a method scores only the candidates it has scores for."""
+    (method, place, product); a method scores only the candidates it has scores for.
+    ``bicm_density`` is computed here from ``now`` (year t's rows), ``bicm`` its (alpha,
+    validation)."""
     frames = []
     for method in methods:
         if method == DENSITY:
             frame = pairs[PAIR].assign(method=DENSITY, score=pairs["density"].to_numpy())
+        elif method == BICM_DENSITY and now is not None:
+            theirs = bicm_density(now, *bicm)
+            frame = pairs[PAIR].merge(theirs, on=PAIR, how="left").assign(method=BICM_DENSITY)
         elif scores is not None and len(scores):
             theirs = scores[scores["method"] == method][[*PAIR, "score"]]
             frame = pairs[PAIR].merge(theirs, on=PAIR).assign(method=method)
@@ -85,9 +117,11 @@ def year_tables(
     entry_below: float,
     horizon: int,
     k: int,
+    bicm: tuple[float, str] = (0.05, "fdr"),
 ) -> dict[str, pd.DataFrame]:
-    """The year's opportunities, backtest and per-place rows (see module doc)."""
-    scored = scored_candidates(candidates(now, entry_below), scores, methods)
+    """The year's opportunities, backtest and per-place rows (see module doc); ``bicm``:
+    (alpha, validation) of ``bicm_density``'s links."""
+    scored = scored_candidates(candidates(now, entry_below), scores, methods, now, bicm)
     scored["rank"] = ranked(scored)
     scored["year"] = np.int32(year)
     out = {"opportunities": scored}

@@ -27,6 +27,9 @@ class ProductSpaceGraph:
 
     nodes: pd.DataFrame
     edges: pd.DataFrame
+    links: str = (
+        "proximity"  # or "bicm": the BiCM-validated links (lib.report.product_space_report)
+    )
 
 
 def maximum_spanning_tree(phi: np.ndarray) -> list[tuple[int, int, float]]:

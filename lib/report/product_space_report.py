@@ -6,11 +6,17 @@ by the report's sector mapping. At HS6 the picture keeps the products with the l
 trade (``report.product_space_max_products``): a force layout of 5,000 nodes is neither quick
 nor readable.
 
-Must not define proximity a second time: it calls the measure the job uses.
+With ``product_space.projection = "bicm"`` the links drawn are the BiCM-validated ones
+(``lib.measures.validated_links``, the job's definition) on the same M, each weighted by its
+proximity for the layout: the picture shows only the links the null model cannot explain.
+
+Must not define proximity or the validated links a second time: it calls the measures the job
+uses.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +24,7 @@ import pandas as pd
 
 from lib.classifications.sectors import SectorMapping
 from lib.measures.product_space import proximity_matrix
+from lib.measures.validated_links import active_projection
 from lib.report.frames import ReportFrames
 from lib.report.product_space_graph import (
     ProductSpaceGraph,
@@ -40,8 +47,10 @@ def report_product_space(
     mapping: SectorMapping,
     min_link: float = 0.55,
     max_products: int = 1500,
+    bicm: tuple[float, str] | None = None,
 ) -> ProductSpaceGraph | None:
-    """The backbone graph of year_to with one country's RCA >= 1 products flagged."""
+    """The backbone graph of year_to with one country's RCA >= 1 products flagged; ``bicm``
+    (alpha, validation): the BiCM-validated links instead (see the module docstring)."""
     grid = frames.grid
     if grid.empty or frames.products.empty:
         return None
@@ -54,6 +63,10 @@ def report_product_space(
     if M.shape[1] < 2:
         return None
     phi = proximity_matrix(M.to_numpy(dtype=float))
+    if bicm is not None:  # the validated links only, at their proximity (every one is drawn)
+        projection, _ = active_projection(M.to_numpy(dtype=float), M.columns, *bicm)
+        phi = phi * projection.adjacency()
+        min_link = float(np.finfo(float).tiny)
     info = info.loc[M.columns]
     mine = M.loc[country_code] if country_code in M.index else pd.Series(0, index=M.columns)
     nodes = pd.DataFrame(
@@ -65,7 +78,8 @@ def report_product_space(
             "rca_country": mine.to_numpy().astype(int),
         }
     )
-    return product_space_graph(phi, nodes, min_link)
+    graph = product_space_graph(phi, nodes, min_link)
+    return replace(graph, links="bicm") if bicm is not None else graph
 
 
 def export_basket(frames: ReportFrames, country_code: int, mapping: SectorMapping) -> pd.DataFrame:

@@ -37,6 +37,13 @@ from lib.run.session import build_session
 HTML_NAME = "report.html"
 
 
+def bicm_options(config: Config) -> tuple[float, str] | None:
+    """(alpha, validation) of the BiCM-validated links the product space draws, or None
+    (``product_space.projection = "proximity"``)."""
+    ps = config.product_space
+    return (ps.bicm_alpha, ps.bicm_validation) if ps.projection == "bicm" else None
+
+
 def run_report(
     config: Config,
     mapping: SectorMapping,
@@ -110,6 +117,7 @@ def _report(
             mapping,
             config.report.product_space_min_link,
             config.report.product_space_max_products,
+            bicm_options(config),
         )
         figures = list(report_figures(frames, params, mapping, graph))
         written = save_figures(figures, out_dir)

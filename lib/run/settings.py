@@ -49,6 +49,9 @@ def year_settings(config: Config, attributes: CountryAttributes | None = None) -
         min_proximity=config.product_space.min_proximity,
         density_pairs=config.product_space.density_pairs,
         density_top_k=config.product_space.density_top_k,
+        projection=config.product_space.projection,
+        bicm_alpha=config.product_space.bicm_alpha,
+        bicm_validation=config.product_space.bicm_validation,
         attributes=attributes,
     )
 
@@ -86,6 +89,8 @@ def prediction_settings(config: Config) -> PredictionSettings:
         seed=p.seed,
         trees=p.trees,
         ml_tasks=p.ml_tasks,
+        bicm_alpha=config.product_space.bicm_alpha,
+        bicm_validation=config.product_space.bicm_validation,
     )
 
 

@@ -151,6 +151,7 @@ INDICATOR_TABLES = (
     delta.PRODUCT_YEAR,
     delta.COUNTRY_PRODUCT_YEAR,
     delta.PRODUCT_PROXIMITY,
+    delta.PRODUCT_BICM_LINKS,
     delta.FITNESS_CONVERGENCE,
 )
 
@@ -270,6 +271,10 @@ def stale_years(
     for name in INDICATOR_TABLES:
         if name == delta.PRODUCT_PROXIMITY and not config.product_space.enabled:
             continue
+        if name == delta.PRODUCT_BICM_LINKS and not (
+            config.product_space.enabled and config.product_space.projection == "bicm"
+        ):
+            continue
         if not delta.table_exists(spark, warehouse, name):
             return years
         present &= delta.table_years(spark, warehouse, name)
@@ -317,6 +322,7 @@ def write_indicator_tables(
     large = {
         delta.COUNTRY_PRODUCT_YEAR: tables.country_product_year,
         delta.PRODUCT_PROXIMITY: tables.product_proximity,
+        delta.PRODUCT_BICM_LINKS: tables.product_bicm_links,
     }
     for name, df in large.items():
         if df is None:

@@ -32,8 +32,12 @@ PLACE_ACTIVITY_TABLES = (
 )
 # Tables a BACI run writes only with input.country_attributes (the GDP per capita series).
 WITH_COUNTRY_ATTRIBUTES_TABLES = tuple(t.name for t in prediction.GROWTH_TABLES)
+# Tables a BACI run writes only with product_space.projection = "bicm".
+WITH_BICM_PROJECTION_TABLES = ("product_bicm_links",)
 BACI_RUN_TABLES = tuple(
     name
     for name in TABLES
-    if name not in PLACE_ACTIVITY_TABLES and name not in WITH_COUNTRY_ATTRIBUTES_TABLES
+    if name not in PLACE_ACTIVITY_TABLES
+    and name not in WITH_COUNTRY_ATTRIBUTES_TABLES
+    and name not in WITH_BICM_PROJECTION_TABLES
 )

@@ -179,6 +179,43 @@ TABLES = [
         ("year",),
     ),
     Table(
+        "product_bicm_links",
+        "BiCM-validated product links (with product_space.projection = bicm): pairs whose"
+        " co-occurrence is significant against the Bipartite Configuration Model of M, both"
+        " orders, no diagonal (lib.measures.bicm)",
+        (
+            YEAR,
+            _c("product_a", "string", "HS code of the first product", False),
+            _c("product_b", "string", "HS code of the second product", False),
+            _c(
+                "cooccurrence",
+                "int",
+                "Countries with M = 1 in both products, V_ab = sum_c M_ca M_cb",
+                False,
+            ),
+            _c(
+                "expected",
+                "double",
+                "Its expectation under the BiCM, sum_c p_ca p_cb (p = x y / (1 + x y))",
+                False,
+            ),
+            _c(
+                "p_value",
+                "double",
+                "P(V >= V_ab) under the BiCM (Poisson approximation, as the bicm package);"
+                " validated at product_space.bicm_alpha by product_space.bicm_validation",
+                False,
+            ),
+        ),
+        {
+            "year_range": YEAR_RANGE,
+            "p_value_range": "p_value >= 0 AND p_value <= 1",
+            "cooccurrence_positive": "cooccurrence >= 1",
+            "no_diagonal": "product_a <> product_b",
+        },
+        ("year",),
+    ),
+    Table(
         "fitness_convergence",
         "How the Fitness-Complexity iteration stopped, per year",
         (

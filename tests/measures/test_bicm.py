@@ -13,7 +13,6 @@ import contextlib
 import io
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lib.measures.bicm import (
@@ -23,13 +22,7 @@ from lib.measures.bicm import (
     validated_projection,
     validation_threshold,
 )
-from tests.conftest import data_path
-from tests.reference_data import R_DIR
-
-
-def r_package_matrix() -> np.ndarray:
-    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
-    return pd.crosstab(ones["country"], ones["product"]).to_numpy().clip(0, 1).astype(float)
+from tests.reference_data import r_package_bicm
 
 
 def small_matrix() -> np.ndarray:
@@ -67,9 +60,13 @@ def links(adjacency: dict) -> set[tuple[int, int]]:
 
 @pytest.mark.parametrize("name", ["r_package", "small"])
 def test_projection_equals_bicm(name):
-    M = r_package_matrix() if name == "r_package" else small_matrix()
     alpha = 0.05
-    graph = bicm_reference(M, alpha)
+    if name == "r_package":
+        frame, graph = r_package_bicm()
+        M = frame.to_numpy(dtype=float)
+    else:
+        M = small_matrix()
+        graph = bicm_reference(M, alpha)
     fit = bicm_fit(M)
     assert fit.error < 1e-9
 

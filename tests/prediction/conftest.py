@@ -22,7 +22,7 @@ HORIZON = 2
 K = 10
 CUT = 2013  # the leakage test perturbs the years after it
 SIZE = SizeSpec(YEARS, n_countries=25, n_products=100, flows_per_year=2200, name="prediction")
-METHODS = '["density", "random_forest"]'
+METHODS = '["density", "bicm_density", "random_forest"]'
 TREES = 5
 SEED = 7
 SIGMA = 0.5
@@ -52,6 +52,7 @@ def job_args(release: Path, warehouse: str, attributes: Path) -> list[str]:
         *("--set", f"prediction.trees={TREES}"),
         *("--set", f"prediction.seed={SEED}"),
         *("--set", "prediction.ml_tasks=2"),
+        *("--set", "product_space.projection=bicm"),
     ]
 
 

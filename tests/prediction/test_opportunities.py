@@ -115,6 +115,7 @@ def test_backtest_metrics_equal_scikit_learn_and_fermi(tables):
     # year with a training year, t - h).
     expected_years = {
         "density": [t for t in YEARS if t + HORIZON in YEARS],
+        "bicm_density": [t for t in YEARS if t + HORIZON in YEARS],
         "random_forest": [t for t in YEARS if t + HORIZON in YEARS and t - HORIZON in YEARS],
     }
     for method, years in expected_years.items():
@@ -146,7 +147,9 @@ def test_backtest_metrics_equal_scikit_learn_and_fermi(tables):
             untied += 1
             assert row.precision_at_k == pytest.approx(metrics.precision_at_k(k), abs=TOLERANCE)
             assert row.map_at_k == pytest.approx(metrics.map_at_k(k), abs=TOLERANCE)
-    assert untied >= len(backtest) // 2
+    # bicm_density scores 0 everywhere on this release (tests/prediction/test_bicm_density.py):
+    # all tied.
+    assert untied >= (backtest["method"] != "bicm_density").sum() // 2
 
 
 def test_precision_at_k_per_place(tables):
@@ -209,7 +212,7 @@ def test_no_score_of_year_t_uses_data_after_t(spark, prediction_run, tmp_path):
         frame[frame["year"] <= CUT].reset_index(drop=True)[[*keys, "score", "rank"]]
         for frame in (before, after)
     ]
-    assert set(early[0]["method"]) == {"density", "random_forest"}
+    assert set(early[0]["method"]) == {"density", "bicm_density", "random_forest"}
     pd.testing.assert_frame_equal(early[0], early[1], check_exact=True)
     late = [frame[frame["year"] > CUT].reset_index(drop=True) for frame in (before, after)]
     assert not late[0].equals(late[1])

@@ -197,8 +197,19 @@ class ProductSpaceConfig:
     # presence, "top_k" the density_top_k absent activities of highest density per place.
     density_pairs: str = "all"
     density_top_k: int = 20
+    # "bicm": also the BiCM-validated projection of M, written to product_bicm_links
+    # (lib.measures.bicm), and used by the report's product space picture / GraphML.
+    projection: str = "proximity"
+    bicm_alpha: float = 0.05  # significance of the validated links
+    bicm_validation: str = "fdr"  # multiple-test correction: fdr (Benjamini-Hochberg), bonferroni
 
     def validate(self) -> None:
+        if self.projection not in ("proximity", "bicm"):
+            raise ConfigError("product_space.projection", "must be proximity or bicm")
+        if not 0 < self.bicm_alpha < 1:
+            raise ConfigError("product_space.bicm_alpha", "must be between 0 and 1 (exclusive)")
+        if self.bicm_validation not in ("fdr", "bonferroni"):
+            raise ConfigError("product_space.bicm_validation", "must be fdr or bonferroni")
         if self.density_pairs not in ("all", "absent", "top_k"):
             raise ConfigError("product_space.density_pairs", "must be all, absent or top_k")
         if self.density_top_k < 1:
@@ -209,7 +220,7 @@ class ProductSpaceConfig:
             raise ConfigError("product_space.proximity_diagonal", "must be 0 or 1")
 
 
-PREDICTION_METHODS = ("density", "random_forest", "gradient_boosting")
+PREDICTION_METHODS = ("density", "bicm_density", "random_forest", "gradient_boosting")
 
 
 @dataclass(frozen=True)
