@@ -28,6 +28,9 @@ COUNTRY_YEAR = "country_year"
 RUN_LOG = "run_log"
 COUNTRY_PRODUCT_YEAR = "country_product_year"
 PRODUCT_YEAR = "product_year"
+OPPORTUNITIES = "product_opportunities"
+BACKTEST = "prediction_backtest"
+BACKTEST_PLACE = "prediction_backtest_place"
 SERVICES_SUFFIX = "+services"
 GOODS_SERVICES_SCHEME = "goods_services"
 
@@ -84,6 +87,11 @@ class ReportFrames:
     # country_product_year and product_year of year_to (product space, export treemap).
     grid: pd.DataFrame = field(default_factory=pd.DataFrame)
     products: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The prediction tables (empty if the run had none): the report country's opportunities
+    # of year_to, every backtest row, the report country's backtest rows.
+    opportunities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest_place: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_services(self) -> bool:
@@ -209,6 +217,14 @@ def _span(years: Sequence[int] | None) -> str:
     return f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
 
 
+def _optional(read: Reader, name: str, filters: list[Filter]) -> pd.DataFrame:
+    """A table a run may not have written (the prediction tables): empty if missing."""
+    try:
+        return read(name, filters)
+    except ReportInputError:
+        return pd.DataFrame()
+
+
 def load_frames(read: Reader, params: ReportParams) -> ReportFrames:
     """The rows every figure of the report needs (small: the report countries, a few years)."""
     years = list(params.years)
@@ -244,4 +260,13 @@ def load_frames(read: Reader, params: ReportParams) -> ReportFrames:
         world=read(COUNTRY_YEAR, [("year", "in", years)]),
         grid=read(COUNTRY_PRODUCT_YEAR, [("year", "=", params.year_to)]),
         products=read(PRODUCT_YEAR, [("year", "=", params.year_to)]),
+        opportunities=_optional(
+            read,
+            OPPORTUNITIES,
+            [("country_code", "=", params.country.code), ("year", "=", params.year_to)],
+        ),
+        backtest=_optional(read, BACKTEST, []),
+        backtest_place=_optional(
+            read, BACKTEST_PLACE, [("country_code", "=", params.country.code)]
+        ),
     )

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from lib.classifications.sectors import SectorMapping, load_sector_mapping
 from lib.datasets.provenance import SYNTHETIC_NOTE
 from lib.report import figures as fg
+from lib.report.figures.opportunities import METHOD_LABELS, where_to_go_next
 from lib.report.frames import GOODS_SERVICES_SCHEME, ReportFrames, ReportParams
 from lib.report.product_space_figure import product_space_plot
 from lib.report.product_space_report import (
@@ -189,12 +190,21 @@ def _figures(
         fg.products_gained_lost(frames.changes, params.countries, y0, y1),
     )
     yield ReportFigure(
-        "16_adjacent_products",
-        f"Adjacent areas for {country.label}, {y1}",
-        "Products not yet exported with RCA >= 1: density (x) measures how close each is to "
-        "what the country already exports, colour its complexity outlook gain. Circled: the "
-        "closest ones, labelled with their product code (tables below).",
-        fg.adjacent_products_plot(frames.adjacent, country, y1, top=min(15, params.adjacent_top)),
+        "16_where_to_go_next",
+        f"Where to go next: {country.label}, {y1}",
+        "Top: the products the country does not yet export (RCA below prediction.entry_below) "
+        "that each method scores highest in the last year. Bottom: how each method's scores of "
+        "past years t did against what countries actually exported at t + horizon: ROC-AUC "
+        f"over all countries, and precision@k over all countries and for {country.label} "
+        "alone, against the base rate. Trust a method for this country only where its dashed "
+        "line stays well above the dotted one (docs/prediction.md, 'Reading the backtest').",
+        where_to_go_next(
+            _described(frames.opportunities, frames.products),
+            frames.backtest,
+            frames.backtest_place,
+            country,
+            y1,
+        ),
     )
     mapping = mapping or load_sector_mapping("hs_sections")
     colours = sector_colours([*mapping.sectors, fg.UNMAPPED])
@@ -203,9 +213,16 @@ def _figures(
     yield ReportFigure(
         "17_product_space",
         f"The product space, {y1}: {country.label}'s products with RCA >= 1",
-        "Products linked by proximity (Hidalgo et al. 2007): the maximum spanning tree (dark) "
-        "plus every link with proximity >= 0.55 (light). Size: world trade; colour: sector "
-        f"({mapping.scheme}); outlined and opaque: {country.label}'s products with RCA >= 1. "
+        (
+            "Products linked by the BiCM-validated projection (product_space.projection = "
+            "bicm): only the co-occurrences the bipartite null model does not explain; dark: "
+            "a maximum spanning forest of their proximities. Size: world trade; colour: sector "
+            if graph is not None and graph.links == "bicm"
+            else "Products linked by proximity (Hidalgo et al. 2007): the maximum spanning tree "
+            "(dark) plus every link with proximity >= 0.55 (light). Size: world trade; colour: "
+            "sector "
+        )
+        + f"({mapping.scheme}); outlined and opaque: {country.label}'s products with RCA >= 1. "
         "The same graph is written as GraphML and GEXF next to this page.",
         product_space_plot(graph, f"Product space, {y1}", colours, country.label)
         if graph is not None
@@ -295,6 +312,61 @@ def summary_tables(frames: ReportFrames, params: ReportParams) -> list[tuple[str
             (
                 f"{country.label}: adjacent products by {label}, {y1}",
                 adjacent.nsmallest(params.adjacent_top, rank)[columns],
+            )
+        )
+    return result + _opportunity_tables(frames, params)
+
+
+def _described(opportunities: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """The opportunities with their product's description (product_year of year_to)."""
+    if opportunities.empty:
+        return pd.DataFrame(columns=["method", "product", "score", "rank", "description"])
+    names = products[["product", "description"]].drop_duplicates("product")
+    return opportunities.merge(names, on="product", how="left")
+
+
+def _opportunity_tables(
+    frames: ReportFrames, params: ReportParams
+) -> list[tuple[str, pd.DataFrame]]:
+    """The report country's top opportunities by method, and each method's past
+    precision@k for it beside the world's and the base rate."""
+    country, y1 = params.country, params.year_to
+    rows = _described(frames.opportunities, frames.products)
+    if rows.empty:
+        return []
+    top = rows[rows["rank"] <= params.adjacent_top].sort_values(["method", "rank"])
+    top = top.assign(method=top["method"].map(lambda m: METHOD_LABELS.get(m, m)))
+    result = [
+        (
+            f"{country.label}: where to go next, {y1} (top {params.adjacent_top} by method)",
+            top[["method", "rank", "product", "description", "score"]],
+        )
+    ]
+    place, world = frames.backtest_place, frames.backtest
+    if len(place) and len(world):
+        merged = place.merge(
+            world[["method", "train_year", "precision_at_k", "positives", "candidates"]],
+            on=["method", "train_year"],
+            suffixes=("", "_world"),
+        )
+        summary = (
+            merged.assign(base_rate=merged["positives_world"] / merged["candidates_world"])
+            .groupby("method")
+            .agg(
+                years=("train_year", "size"),
+                first=("train_year", "min"),
+                last=("train_year", "max"),
+                precision_at_k=("precision_at_k", "mean"),
+                world_precision_at_k=("precision_at_k_world", "mean"),
+                base_rate=("base_rate", "mean"),
+            )
+            .reset_index()
+        )
+        summary["method"] = summary["method"].map(lambda m: METHOD_LABELS.get(m, m))
+        result.append(
+            (
+                f"{country.label}: past precision@k by method (mean over the backtest years)",
+                summary,
             )
         )
     return result

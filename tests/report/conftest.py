@@ -1,6 +1,7 @@
 """A tiny warehouse for the report: 6 exporters, 3 years, 23 HS6 codes (20 HS4 products).
 
-The input tables are built here with pandas and numpy (not by the pipeline), so the report's
+The input tables are built here with pandas and numpy (not by the indicator pipeline; the
+prediction tables by its pandas core, lib.prediction.yearly), so the report's
 tests do not depend on the indicator jobs; the tests then recompute every number they check
 independently from these same pandas frames.
 """
@@ -13,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from lib.prediction.yearly import year_tables
+from lib.tables import TABLES
 
 YEARS = (2001, 2002, 2003)
 COUNTRIES = [
@@ -69,6 +73,14 @@ SCHEMAS = {
     "country_product_year": "year int, country_code int, product string, export_value double, "
     "rca double, rca_difference double, mcp int, rpop double, density double, cog double",
 }
+PREDICTION_TABLES = {
+    "opportunities": "product_opportunities",
+    "backtest": "prediction_backtest",
+    "place": "prediction_backtest_place",
+}
+for _name in PREDICTION_TABLES.values():  # the declared schemas (lib.tables) as DDL
+    SCHEMAS[_name] = ", ".join(f"{c.name} {c.type}" for c in TABLES[_name].columns)
+PREDICTION_METHODS = ("density", "bicm_density")
 
 
 @dataclass(frozen=True)
@@ -202,6 +214,19 @@ def _indicators(flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
+def _predictions(grid: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The prediction tables of the grid by the job's prediction core (horizon 1: the first
+    two years have a backtest), density and bicm_density."""
+    parts: dict[str, list[pd.DataFrame]] = {key: [] for key in PREDICTION_TABLES}
+    for year in YEARS:
+        now = grid[grid.year == year]
+        later = grid[grid.year == year + 1] if year + 1 in YEARS else None
+        out = year_tables(year, now, later, None, PREDICTION_METHODS, 0.25, 1, 3)
+        for key, frame in out.items():
+            parts[key].append(frame)
+    return {PREDICTION_TABLES[k]: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
 def _columns(schema: str) -> list[str]:
     return [part.strip().split()[0] for part in schema.split(",")]
 
@@ -219,6 +244,7 @@ def build_frames() -> dict[str, pd.DataFrame]:
         ).assign(hs_revision="HS92", release="T1"),
         **_indicators(flows),
     }
+    frames.update(_predictions(frames["country_product_year"]))
     return {
         name: frame[_columns(SCHEMAS[name])].reset_index(drop=True)
         for name, frame in frames.items()

@@ -31,7 +31,7 @@ EXPECTED_FIGURES = [
     "13_spectrograph_FRA_2003",
     "14_diversification",
     "15_products_gained_lost",
-    "16_adjacent_products",
+    "16_where_to_go_next",
     "17_product_space",
     "18_export_treemap",
     "19_fitness_gdp",
@@ -146,3 +146,35 @@ def test_page_and_figures_say_whether_the_data_are_synthetic(tiny_warehouse, kin
     else:
         assert SYNTHETIC_BANNER not in page and "synthetic-data" not in page
         assert "computed from CEPII BACI V202401." in page
+
+
+def test_where_to_go_next(report_out: Path, tiny_warehouse):
+    """The report country's top opportunities by method and each method's past precision@k
+    for it (figure 16 and its tables) are the prediction tables' rows."""
+    from lib.report.frames import deltalake_reader, load_frames, resolve_params
+    from lib.report.render import report_figures, summary_tables
+
+    read = deltalake_reader(tiny_warehouse.path)
+    params = resolve_params(read, "GBR", "DEU", [2001, 2002, 2003], "goods15", adjacent_top=2)
+    frames = load_frames(read, params)
+    opp = tiny_warehouse.frames["product_opportunities"]
+    mine = opp[(opp.country_code == 826) & (opp.year == 2003)]
+    assert set(mine.method) == {"density", "bicm_density"} and len(mine) >= 6
+
+    [figure] = [i for i in report_figures(frames, params) if i.name == "16_where_to_go_next"]
+    top = mine[(mine.method == "density") & (mine["rank"] <= 10)].sort_values("rank")
+    bars = figure.figure.axes[1].patches  # panels by method name: bicm_density, density
+    assert [round(b.get_width(), 12) for b in bars][::-1] == [round(s, 12) for s in top.score]
+
+    tables = dict(summary_tables(frames, params))
+    [listed] = [t for title, t in tables.items() if "where to go next" in title]
+    expected = mine[mine["rank"] <= 2].sort_values(["method", "rank"])
+    assert list(listed["product"]) == list(expected["product"])
+    assert list(listed["score"]) == list(expected["score"])
+    [past] = [t for title, t in tables.items() if "past precision@k" in title]
+    place = tiny_warehouse.frames["prediction_backtest_place"]
+    place = place[place.country_code == 826]
+    means = place.groupby("method")["precision_at_k"].mean()
+    got = dict(zip(past["method"], past["precision_at_k"], strict=True))
+    assert got["density (proximity)"] == pytest.approx(means["density"], abs=1e-12)
+    assert past["years"].tolist() == [2, 2]  # 2001 and 2002 have t + 1 in the data

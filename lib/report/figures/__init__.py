@@ -14,7 +14,6 @@ from lib.report.figures.fitness import (  # noqa: F401
     nestedness_trend,
 )
 from lib.report.figures.products import (  # noqa: F401
-    adjacent_products_plot,
     fitness_gdp_plane,
     products_gained_lost,
     spectrograph_plot,

@@ -1,5 +1,5 @@
-"""The product figures (3.11-3.13, A2): spectrographs, products gained and lost, adjacent products
-and the fitness / GDP plane. Frames in, matplotlib Figure out; no pyplot state, no I/O.
+"""The product figures (3.11-3.13, A2): spectrographs, products gained and lost, and the
+fitness / GDP plane. Frames in, matplotlib Figure out; no pyplot state, no I/O.
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from lib.report.countries import Country
-from lib.report.figures.style import MAIN_COLOUR, _plain_log, country_colours
+from lib.report.figures.style import MAIN_COLOUR, country_colours
 
-# --- products (figures 3.11-3.13, A2; gained and lost; adjacent areas) --------------------
+# --- products (figures 3.11-3.13, A2; gained and lost) -------------------------------------
 
 
 def spectrograph_plot(spectrograph: pd.DataFrame, country: Country, year: int) -> Figure | None:
@@ -76,63 +75,6 @@ def products_gained_lost(
     ax.set_title(f"Products gained and lost (RCA crossing 1), {year_from} to {year_to}")
     ax.legend()
     return fig
-
-
-def adjacent_products_plot(
-    adjacent: pd.DataFrame, country: Country, year: int, top: int = 15
-) -> Figure | None:
-    """Adjacent areas: products not yet exported competitively, by density and complexity.
-
-    Left: every candidate (density vs complexity, colour = COG), the closest ``top`` circled.
-    Right: those closest products by name, with their complexity, so the labels stay readable.
-    """
-    rows = adjacent[(adjacent.country_code == country.code) & (adjacent.year == year)]
-    rows = rows[rows.complexity.notna()]
-    if rows.empty:
-        return None
-    best = rows.nsmallest(top, "density_rank").sort_values("density_rank", ascending=False)
-    fig = Figure(figsize=(13, 0.28 * len(best) + 3.5), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1.1, 1])
-    log_scale = bool((rows.complexity > 0).all())
-    points = left.scatter(
-        rows.density, rows.complexity, c=rows.cog, cmap="viridis", s=12, alpha=0.8
-    )
-    left.scatter(
-        best.density,
-        best.complexity,
-        s=45,
-        facecolors="none",
-        edgecolors=MAIN_COLOUR,
-        linewidths=1.2,
-        label=f"{len(best)} closest (right)",
-    )
-    if log_scale:
-        _plain_log(left)
-        right.set_xscale("log")
-        right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    fig.colorbar(points, ax=left, label="Complexity outlook gain (COG)", location="left", pad=0.02)
-    left.yaxis.tick_right()
-    left.yaxis.set_label_position("right")
-    left.set_xlabel("Density (closeness to the country's current exports)")
-    left.set_ylabel("Product complexity" + (" (log scale)" if log_scale else ""))
-    left.legend(loc="lower right", fontsize=8)
-    labels = [_product_label(r["product"], r.description) for _, r in best.iterrows()]
-    colours = [points.cmap(points.norm(c)) for c in best.cog]
-    right.barh(labels, best.complexity, color=colours)
-    for y, density in enumerate(best.density):
-        right.annotate(
-            f" density {density:.2f}", (best.complexity.iloc[y], y), va="center", fontsize=7
-        )
-    right.tick_params(axis="y", labelsize=8)
-    right.set_xlabel("Product complexity")
-    right.set_title(f"Closest {len(best)} products (highest density at the top)", fontsize=10)
-    fig.suptitle(f"{country.label}: products not yet exported with RCA >= 1, {year}")
-    return fig
-
-
-def _product_label(code: str, description: object, width: int = 42) -> str:
-    text = f"{code} {description}" if isinstance(description, str) and description else str(code)
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def fitness_gdp_plane(rows: pd.DataFrame, countries: Sequence[Country], year: int) -> Figure | None:
