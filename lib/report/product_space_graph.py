@@ -67,10 +67,10 @@ def backbone_edges(phi: np.ndarray, min_link: float) -> pd.DataFrame:
     keys = sorted(pairs)
     return pd.DataFrame(
         {
-            "a": [k[0] for k in keys],
-            "b": [k[1] for k in keys],
-            "proximity": [pairs[k][0] for k in keys],
-            "in_tree": [pairs[k][1] for k in keys],
+            "a": np.array([k[0] for k in keys], dtype=np.int64),  # typed when empty too
+            "b": np.array([k[1] for k in keys], dtype=np.int64),
+            "proximity": np.array([pairs[k][0] for k in keys], dtype=np.float64),
+            "in_tree": np.array([pairs[k][1] for k in keys], dtype=bool),
         }
     )
 

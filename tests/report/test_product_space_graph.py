@@ -96,3 +96,48 @@ def test_backbone_and_files(tmp_path):
     ns = {"x": "http://gexf.net/1.3"}
     assert len(gexf.findall(".//x:node", ns)) == 12
     assert len(gexf.findall(".//x:edge", ns)) == len(edges)
+
+
+def test_bicm_projection_draws_only_the_validated_links():
+    """report_product_space with bicm options: its edges are exactly the links bicm-validated
+    on the same M (the test matrix of tests/measures/test_bicm.py), each at its proximity;
+    a year without a validated link still gives a graph (no edge)."""
+    from lib.measures.bicm import validated_projection
+    from lib.report.frames import ReportFrames
+    from lib.report.product_space_report import report_product_space
+    from tests.measures.test_bicm import small_matrix
+
+    class AllOne:
+        def sector_of(self, code):
+            return "all"
+
+    def frames(M):
+        n_c, n_p = M.shape
+        products = [f"{p:04d}" for p in range(n_p)]
+        grid = pd.DataFrame(
+            {
+                "country_code": np.repeat(np.arange(n_c), n_p),
+                "product": np.tile(products, n_c),
+                "mcp": M.reshape(-1).astype(int),
+            }
+        )
+        info = pd.DataFrame(
+            {"product": products, "description": products, "world_export_value": 1.0}
+        )
+        empty = pd.DataFrame()
+        return ReportFrames(*(empty,) * 7, grid=grid, products=info)
+
+    M = small_matrix()
+    graph = report_product_space(frames(M), 0, AllOne(), bicm=(0.05, "fdr"))
+    projection = validated_projection(M, 0.05, "fdr")
+    expected = set(zip(projection.a[projection.link], projection.b[projection.link], strict=True))
+    assert graph.links == "bicm" and len(expected) > 10
+    assert set(zip(graph.edges.a, graph.edges.b, strict=True)) == expected
+    phi = proximity_matrix(M)
+    np.testing.assert_allclose(graph.edges.proximity, phi[graph.edges.a, graph.edges.b])
+
+    rng = np.random.default_rng(0)
+    flat = (rng.random((12, 15)) < 0.5).astype(float)  # no pair can pass
+    flat[flat.sum(axis=1) == 0, 0] = 1
+    empty = report_product_space(frames(flat), 0, AllOne(), bicm=(0.05, "fdr"))
+    assert len(empty.edges) == 0 and len(empty.nodes) == 15
