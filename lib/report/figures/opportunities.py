@@ -55,11 +55,15 @@ def where_to_go_next(
     upper, lower = fig.subfigures(2, 1, height_ratios=[1.15, 1])
     for ax, method in zip(upper.subplots(1, len(methods), squeeze=False)[0], methods, strict=True):
         rows = mine[mine["method"] == method].sort_values("rank", ascending=False)
+        ax.set_title(f"{METHOD_LABELS.get(method, method)}", fontsize=10)
+        if not (rows["score"] > 0).any():  # e.g. bicm_density without a validated link
+            ax.text(0.5, 0.5, "every score is 0:\nno ranking to show", ha="center", va="center")
+            ax.set_axis_off()
+            continue
         labels = [_label(p, d) for p, d in zip(rows["product"], rows["description"], strict=True)]
         ax.barh(range(len(rows)), rows["score"], color=colours[method])
         ax.set_yticks(range(len(rows)), labels, fontsize=8)
         ax.set_xlabel("score (higher = more likely)")
-        ax.set_title(f"{METHOD_LABELS.get(method, method)}", fontsize=10)
     upper.suptitle(f"{country.label}: top {top} products not yet exported, scored in {year}")
     roc, precision = lower.subplots(1, 2)
     if backtest.empty:
@@ -86,7 +90,7 @@ def where_to_go_next(
         f"precision@k (k = {int(backtest_place['k'].max()) if len(backtest_place) else '?'} per country)"
     )
     precision.set_title(
-        f"precision@k: all countries (solid), {country.label} (dashed), base rate (dotted)",
+        f"precision@k: all countries (solid), {country.label} (dashed),\nbase rate (dotted)",
         fontsize=10,
     )
     for ax in (roc, precision):
