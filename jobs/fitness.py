@@ -21,7 +21,11 @@ from pathlib import Path
 
 from lib.datasets.provenance import SYNTHETIC_BANNER, DataSource
 from lib.io.baci import BaciFormatError
-from lib.io.place_activity import PlaceActivityFormatError, read_place_activity
+from lib.io.place_activity import (
+    PlaceActivityFormatError,
+    check_source,
+    read_place_activity,
+)
 from lib.run import progress
 from lib.run.cli import common_parser, config_from_args, reachable_or_exit, storage_lost
 from lib.run.config import Config
@@ -153,14 +157,19 @@ def data_banner(source: DataSource) -> str:
 def place_activity_main(config: Config, top: int, report_dir: str | None = None) -> None:
     """The same stages on a place x activity table (docs/regional.md, "Regional data")."""
     path, descriptor = resolve(config)
-    try:  # file-level faults stop here, before Spark starts
-        table = read_place_activity(path)
+    try:  # file-level faults stop here, before Spark starts (header, footers or log only)
+        check_source(path)
     except PlaceActivityFormatError as exc:
         raise SystemExit(f"Input error: {exc}") from exc
     spark = build_session(
         "ecomplexity-fitness",
         extra_conf={"spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions)},
     )
+    try:  # the rows, read and checked by Spark tasks, before anything is written
+        table = read_place_activity(spark, path)
+    except PlaceActivityFormatError as exc:
+        spark.stop()
+        raise SystemExit(f"Input error: {exc}") from exc
     run = RunRecord("fitness", config)
     warehouse = config.output.warehouse
     with job_settings(spark, run):
@@ -183,6 +192,7 @@ def place_activity_main(config: Config, top: int, report_dir: str | None = None)
         from lib.report.regional_runner import run_regional_report
 
         run_regional_report(config, Path(report_dir), spark=spark)
+    table.release()
     spark.stop()
 
 

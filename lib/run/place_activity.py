@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lib.datasets.provenance import REAL, SYNTHETIC, TABLE_MARKER, marked_synthetic
@@ -117,21 +117,27 @@ def resolve(config: Config) -> tuple[str, Descriptor]:
     )
 
 
-def place_codes(rows: pd.DataFrame) -> pd.DataFrame:
+def place_codes(rows: DataFrame) -> DataFrame:
     """Places and their integer codes 1..n (the yearly core's country_code; the tables name a
     place by its code, ``named_frame``), sorted by the input's code: country_code, place,
-    place_name (the first non-empty name given)."""
-    names = rows.dropna(subset=["place_name"]).groupby("place")["place_name"].first()
-    places = pd.DataFrame({"place": sorted(rows["place"].unique())})
-    places.insert(0, "country_code", np.arange(1, len(places) + 1, dtype=np.int32))
-    places["place_name"] = places["place"].map(names)
-    return places
+    place_name (the first non-empty name given, in file order). A small table: one row per
+    place, computed by Spark from the rows."""
+    places = rows.groupBy("place").agg(_first_given("place_name"))
+    numbered = F.row_number().over(Window.orderBy("place")).cast("int")
+    return places.select(numbered.alias("country_code"), "place", "place_name")
 
 
-def activity_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """activity (its code), activity_name, parent_activity (first non-empty of each)."""
-    first = rows.groupby("activity")[["activity_name", "parent_activity"]].first()
-    return first.reset_index()
+def activity_table(rows: DataFrame) -> DataFrame:
+    """activity (its code), activity_name, parent_activity (first non-empty of each, in file
+    order): one row per activity."""
+    names = [_first_given(c) for c in ("activity_name", "parent_activity")]
+    return rows.groupBy("activity").agg(*names)
+
+
+def _first_given(column: str):
+    """The first non-null ``column`` of a group in file order (source_file, line_number)."""
+    order = F.when(F.col(column).isNotNull(), F.struct("source_file", "line_number"))
+    return F.min_by(column, order).alias(column)
 
 
 def check_warehouse(spark: SparkSession, warehouse: str) -> None:
@@ -142,16 +148,14 @@ def check_warehouse(spark: SparkSession, warehouse: str) -> None:
         )
 
 
-def exports_rows(rows: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
-    """The input as the yearly core's rows: year, country_code, product, export_value."""
-    codes = dict(zip(places["place"], places["country_code"], strict=True))
-    return pd.DataFrame(
-        {
-            "year": rows["year"].astype(np.int32),
-            "country_code": rows["place"].map(codes).astype(np.int32),
-            "product": rows["activity"].astype(str),
-            "export_value": rows["value"].astype(np.float64),
-        }
+def exports_rows(rows: DataFrame, places: DataFrame) -> DataFrame:
+    """The input as the yearly core's rows: year, country_code, product, export_value (the
+    places' codes by a join with the small ``place_codes`` table)."""
+    return rows.join(F.broadcast(places.select("place", "country_code")), "place").select(
+        F.col("year").cast("int"),
+        F.col("country_code").cast("int"),
+        F.col("activity").alias("product"),
+        F.col("value").cast("double").alias("export_value"),
     )
 
 
@@ -161,9 +165,11 @@ def write_descriptions(
     run_id: str,
     table: PlaceActivityTable,
     descriptor: Descriptor,
-    places: pd.DataFrame,
+    places: DataFrame,
+    activities: DataFrame,
 ) -> None:
-    """places, activities, the dataset row and the quarantine (each replaced whole)."""
+    """places, activities, the dataset row and the quarantine (each replaced whole; the
+    quarantine goes from Spark to Delta, never through the driver)."""
     dataset = pd.DataFrame(
         [
             {
@@ -178,16 +184,19 @@ def write_descriptions(
             }
         ]
     )
-    quarantine = table.quarantine.assign(run_id=run_id)
     frames = {
-        DATASET: dataset,
+        DATASET: spark.createDataFrame(_records(dataset, DATASET), spark_schema(DATASET)),
         PLACES: places,
-        ACTIVITIES: activity_table(table.rows),
-        QUARANTINE: quarantine,
+        ACTIVITIES: activities,
+        QUARANTINE: table.quarantine.withColumn("run_id", F.lit(run_id)),
     }
-    for name, frame in frames.items():
-        df = spark.createDataFrame(_records(frame, name), spark_schema(name))
-        delta.write_table(df, warehouse, name, run_id)
+    for name, df in frames.items():
+        delta.write_table(_conformed(df, name), warehouse, name, run_id)
+
+
+def _conformed(df: DataFrame, name: str) -> DataFrame:
+    """``df`` with the table's columns, in its order and types."""
+    return df.select(*[F.col(f.name).cast(f.dataType) for f in spark_schema(name).fields])
 
 
 def _records(frame: pd.DataFrame, name: str) -> list[tuple]:
@@ -290,18 +299,22 @@ def run_place_activity(
         run.row_counts["place_activity.tables_upgraded"] = len(upgraded)
         wanted = None
     if wanted is not None:
-        rows = rows[rows["year"].isin(wanted)]
-    if rows.empty:
+        rows = rows.where(F.col("year").isin(list(wanted)))
+    years = sorted(int(r["year"]) for r in rows.select("year").distinct().collect())
+    if not years:
         raise SystemExit(f"No accepted rows in {table.source} for the years asked.")
-    years = sorted(int(y) for y in rows["year"].unique())
     run.years = years
-    places = place_codes(table.rows)  # codes from every year: the same in every run of it
+    # Codes from every year: the same in every run of it. One row per place: small enough
+    # for the driver (the writers name places from it), unlike the rows.
+    places_df = place_codes(table.rows).persist()
+    activities = activity_table(table.rows).persist()
+    places = places_df.toPandas()
 
     with stage(run, "ingest"):
-        write_descriptions(spark, warehouse, run.run_id, table, descriptor, places)
+        write_descriptions(spark, warehouse, run.run_id, table, descriptor, places_df, activities)
     codes = places["place"].to_numpy(object)  # place code k is codes[k - 1]
     with stage(run, "indicators"):
-        exports = spark.createDataFrame(exports_rows(rows, places))
+        exports = exports_rows(rows, places_df)
         names = pd.DataFrame(
             {
                 "country_code": places["country_code"],
@@ -309,9 +322,11 @@ def run_place_activity(
                 "country_name": places["place_name"].fillna(places["place"]),
             }
         )
-        descriptions = activity_table(rows)[["activity", "activity_name"]].rename(
-            columns={"activity": "product", "activity_name": "description"}
-        )
+        descriptions = (
+            activities.select(
+                F.col("activity").alias("product"), F.col("activity_name").alias("description")
+            )
+        ).toPandas()
         tables = indicators_from_exports(
             exports, names, descriptions, settings, config.rca.smoothing_years, years
         )
@@ -320,15 +335,18 @@ def run_place_activity(
         finally:
             tables.release()
     with stage(run, "regional"):
-        exports = spark.createDataFrame(exports_rows(rows, places)).repartition("year")
+        exports = exports_rows(rows, places_df).repartition("year")
         for name, df in regional_tables(exports, settings, codes).items():
             predicate = delta.year_predicate(years)
             delta.write_table(df, warehouse, name, run.run_id, replace_where=predicate)
+    places_df.unpersist()
+    activities.unpersist()
     catalog.register_tables(spark, config.output)  # with output.catalog_database
     return years
 
 
-def _reason_counts(quarantine: pd.DataFrame) -> dict[str, int]:
+def _reason_counts(quarantine: DataFrame) -> dict[str, int]:
     """Quarantined rows by kind of reason ("duplicate ..., first at line 3" -> "duplicate")."""
-    kinds = quarantine["reason"].str.split(r"[:,(]", n=1).str[0].str.strip()
-    return {k: int(n) for k, n in kinds.value_counts().items()}
+    kind = F.trim(F.regexp_extract("reason", r"^([^:,(]*)", 1)).alias("kind")
+    counted = quarantine.groupBy(kind).count().collect()  # a handful of kinds
+    return {r["kind"]: int(r["count"]) for r in sorted(counted, key=lambda r: -r["count"])}

@@ -106,13 +106,13 @@ def test_nested_and_persistent(table):
     assert len(pairs[2019] & pairs[2020]) / len(pairs[2019]) > 0.7
 
 
-def test_labelled_synthetic_and_read_as_a_source(table):
+def test_labelled_synthetic_and_read_as_a_source(spark, table):
     out, _, rows = table
     note = (out / TABLE_MARKER).read_text()
     assert "SYNTHETIC" in note and '"seed": 5' in note
     assert marked_synthetic(str(out)) and marked_synthetic(str(out / "tall_2019.parquet"))
     assert not marked_synthetic(str(out.parent))
-    read = read_place_activity(str(out))  # the note beside the files is not read as data
+    read = read_place_activity(spark, str(out))  # the note beside the files is not read as data
     assert read.counts["rows_quarantined"] == 0 and read.counts["rows_read"] == len(rows)
 
 

@@ -38,34 +38,42 @@ BAD_LINES = {
 }
 
 
+def _frames(table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quarantine and the accepted rows, in file order."""
+    quarantine = table.quarantine.toPandas().sort_values("line_number", ignore_index=True)
+    accepted = table.rows.toPandas().sort_values(["source_file", "line_number"], ignore_index=True)
+    return quarantine, accepted
+
+
 def _write_bad_csv(path):
     lines = ["place,activity,year,value,place_name,activity_name,parent_activity"]
     lines += [BAD_LINES[n][0] for n in sorted(BAD_LINES)]
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_csv_quarantine_lines_and_reasons(tmp_path):
+def test_csv_quarantine_lines_and_reasons(spark, tmp_path):
     path = tmp_path / "employment.csv"
     _write_bad_csv(path)
-    table = read_place_activity(str(path))
+    table = read_place_activity(spark, str(path))
+    quarantine, accepted = _frames(table)
     expected_bad = {n: r for n, (_, r) in BAD_LINES.items() if r}
-    got = {row.line_number: row.reason for row in table.quarantine.itertuples()}
+    got = {row.line_number: row.reason for row in quarantine.itertuples()}
     assert set(got) == set(expected_bad)
     for line, reason in expected_bad.items():
         assert got[line].startswith(reason), (line, got[line])
-    assert (table.quarantine["source_file"] == str(path)).all()
-    raw = dict(zip(table.quarantine.line_number, table.quarantine.raw_line, strict=True))
+    assert (quarantine["source_file"] == str(path)).all()
+    raw = dict(zip(quarantine.line_number, quarantine.raw_line, strict=True))
     assert raw[13] == BAD_LINES[13][0] and raw[9].startswith("E1,15,2020,abc")
     counts = table.counts
     assert counts["rows_read"] == len(BAD_LINES)
     assert counts["rows_accepted"] + counts["rows_quarantined"] == counts["rows_read"]
-    rows = table.rows.set_index("activity")
-    assert list(table.rows["activity"]) == ["10", "0011", "19"]  # leading zeros kept
+    rows = accepted.set_index("activity")
+    assert list(accepted["activity"]) == ["10", "0011", "19"]  # leading zeros kept
     assert rows.loc["0011", "place_name"] == "Region, with comma"
-    assert rows.loc["19", "value"] == 0.0 and table.rows["year"].dtype == "int32"
+    assert rows.loc["19", "value"] == 0.0 and accepted["year"].dtype == "int32"
 
 
-def test_line_numbers_after_quoted_newlines_and_skipped_lines(tmp_path):
+def test_line_numbers_after_quoted_newlines_and_skipped_lines(spark, tmp_path):
     path = tmp_path / "t.csv"
     path.write_text(
         "place,activity,year,value,place_name\n"
@@ -73,13 +81,14 @@ def test_line_numbers_after_quoted_newlines_and_skipped_lines(tmp_path):
         "B,01,2020,1,x,extra\n"  # line 4: wrong field count
         "C,01,2020,-1,c\n"  # line 5
     )
-    table = read_place_activity(str(path))
-    got = dict(zip(table.quarantine.line_number, table.quarantine.reason, strict=True))
+    table = read_place_activity(spark, str(path))
+    quarantine, _ = _frames(table)
+    got = dict(zip(quarantine.line_number, quarantine.reason, strict=True))
     assert set(got) == {4, 5} and got[5] == "value negative"
 
 
 @pytest.mark.parametrize("kind", ["parquet", "gzip", "delta"])
-def test_other_formats(tmp_path, kind):
+def test_other_formats(spark, tmp_path, kind):
     frame = pd.read_csv(pd.io.common.StringIO(GOOD), dtype=str)
     if kind == "parquet":
         path = tmp_path / "t.parquet"
@@ -94,20 +103,21 @@ def test_other_formats(tmp_path, kind):
 
         path = tmp_path / "delta_table"
         write_deltalake(str(path), frame.assign(year=frame["year"].astype("int32")))
-    table = read_place_activity(str(path))
+    table = read_place_activity(spark, str(path))
+    _, accepted = _frames(table)
     assert table.counts == {"rows_read": 4, "rows_accepted": 4, "rows_quarantined": 0}
-    assert sorted(table.rows["place"].unique()) == ["E12000001", "E12000007"]
-    assert table.rows["value"].sum() == 11500
+    assert sorted(accepted["place"].unique()) == ["E12000001", "E12000007"]
+    assert accepted["value"].sum() == 11500
 
 
-def test_file_faults_are_named(tmp_path):
+def test_file_faults_are_named(spark, tmp_path):
     with pytest.raises(PlaceActivityFormatError, match="no such file"):
-        read_place_activity(str(tmp_path / "absent.csv"))
+        read_place_activity(spark, str(tmp_path / "absent.csv"))
     path = tmp_path / "t.csv"
     path.write_text("region,sic,year,employees\nA,01,2020,1\n")
     with pytest.raises(PlaceActivityFormatError, match=r"t\.csv: required column\(s\) place"):
-        read_place_activity(str(path))
+        read_place_activity(spark, str(path))
     odd = tmp_path / "t.xlsx"
     odd.write_text("x")
     with pytest.raises(PlaceActivityFormatError, match="not a CSV"):
-        read_place_activity(str(odd))
+        read_place_activity(spark, str(odd))
