@@ -121,3 +121,49 @@ def test_file_faults_are_named(spark, tmp_path):
     odd.write_text("x")
     with pytest.raises(PlaceActivityFormatError, match="not a CSV"):
         read_place_activity(spark, str(odd))
+
+
+def test_parquet_folder_rows_numbered_per_file(spark, tmp_path):
+    """A folder of Parquet files: each quarantined row names its file and its row there (1 =
+    the first row); a key given in two files quarantines both, naming the first."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    first = pd.DataFrame(
+        {"place": ["A", "B", "C"], "activity": ["1", "1", "1"], "year": [2020, 2020, 2020]}
+    ).assign(value=[1.0, -2.0, 3.0])
+    second = pd.DataFrame(
+        {"place": ["D", "C", "E"], "activity": ["1", "1", "1"], "year": [2020, 2020, 1850]}
+    ).assign(value=[4.0, 5.0, 6.0])
+    pq.write_table(pa.Table.from_pandas(first), folder / "part-1.parquet", row_group_size=2)
+    pq.write_table(pa.Table.from_pandas(second), folder / "part-2.parquet", row_group_size=2)
+    (folder / "_NOTE.md").write_text("not data")
+    table = read_place_activity(spark, str(folder))
+    quarantine, accepted = _frames(table)
+    got = {
+        (r.source_file.rsplit("/", 1)[-1], r.line_number): r.reason for r in quarantine.itertuples()
+    }
+    one = str(folder / "part-1.parquet")
+    assert got == {
+        ("part-1.parquet", 2): "value negative",
+        ("part-1.parquet", 3): "duplicate (year, place, activity), first at line 3",
+        ("part-2.parquet", 2): f"duplicate (year, place, activity), first at line 3 of {one}",
+        ("part-2.parquet", 3): "year outside 1962-2100",
+    }
+    assert sorted(accepted["place"]) == ["A", "D"]
+    assert table.counts == {"rows_read": 6, "rows_accepted": 2, "rows_quarantined": 4}
+
+
+def test_delta_rows_numbered(spark, tmp_path):
+    from deltalake import write_deltalake
+
+    path = tmp_path / "delta_table"
+    frame = pd.DataFrame(
+        {"place": ["A", "B", None, "D"], "activity": ["01", "01", "01", "01"]}
+    ).assign(year=pd.array([2020] * 4, "int32"), value=pd.array([1.0, 2.0, 3.0, None], "Float64"))
+    write_deltalake(str(path), frame)
+    quarantine, accepted = _frames(read_place_activity(spark, str(path)))
+    assert dict(zip(quarantine.line_number, quarantine.reason, strict=True)) == {
+        3: "place missing",
+        4: "value missing",
+    }
+    assert list(accepted["activity"]) == ["01", "01"]
