@@ -46,6 +46,7 @@ from lib.run.workflow import (
     run_indicators,
     run_ingest,
     top_table,
+    with_default_attributes,
 )
 
 
@@ -92,6 +93,13 @@ def main() -> None:
         release = None if args.no_ingest else locate_release(config)
     except BaciFormatError as exc:
         raise SystemExit(f"Input error: {exc}") from exc
+    resolved = with_default_attributes(config)
+    if resolved is not config:
+        config = resolved
+        print(
+            "Country attributes: the embedded release's SYNTHETIC GDP per capita "
+            f"({config.input.country_attributes}; illustrative, not real)"
+        )
 
     with progress.stage("spark", detail="starting the Spark session"):
         spark = build_session(
@@ -130,6 +138,8 @@ def main() -> None:
         "  fitness_convergence, baci_flows, baci_quarantine, baci_countries, baci_products, run_log"
     )
     print("  product_opportunities, prediction_backtest, prediction_backtest_place")
+    if config.input.country_attributes:
+        print("  growth_forecast, growth_backtest (GDP per capita growth: SPS and baselines)")
     print(f"Stage seconds: {run.stage_seconds}")
     if source.synthetic:
         print(f"Reminder: {SYNTHETIC_BANNER} (run_log.source_kind = synthetic).")

@@ -244,8 +244,11 @@ def _figures(
         "The Fitness-GDP plane",
         f"Every country in {y1} (grey) by GDP per capita and fitness, both log10; lines: the "
         f"report countries' paths over {y0}-{y1}, the arrow {country.label}'s last step. Needs "
-        "the country attributes input (input.country_attributes).",
-        fg.fitness_gdp_plane(fitness_gdp_rows(frames), params.countries, y1),
+        "the country attributes input (input.country_attributes); with synthetic data, as the "
+        "embedded release's, the GDP per capita is synthetic too.",
+        fg.fitness_gdp_plane(
+            fitness_gdp_rows(frames), params.countries, y1, params.source.synthetic
+        ),
     )
 
 

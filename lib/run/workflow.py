@@ -5,6 +5,7 @@ Must not hold a formula or write a table itself: it calls the stages with their 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -44,6 +45,22 @@ def resolve_source(config: Config) -> str:
     from lib.datasets.synthetic import ensure_default_release
 
     return str(ensure_default_release())
+
+
+def with_default_attributes(config: Config) -> Config:
+    """The config, with the embedded default release's SYNTHETIC GDP per capita as
+    ``input.country_attributes`` when the run uses that release (``input.source = ""``) and names
+    no attributes file: the default job then writes the growth forecasts too. Call it after the
+    release exists (``locate_release``)."""
+    if config.input.source or config.input.country_attributes:
+        return config
+    from lib.datasets.synthetic import default_country_attributes
+
+    path = default_country_attributes()
+    if not path.is_file():
+        return config
+    attributes = dataclasses.replace(config.input, country_attributes=str(path))
+    return dataclasses.replace(config, input=attributes)
 
 
 def locate_release(config: Config) -> BaciRelease:

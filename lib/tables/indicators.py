@@ -55,7 +55,8 @@ TABLES = [
             _c(
                 "gdp_per_capita",
                 "double",
-                "GDP per capita, as given in input.country_attributes (null if none)",
+                "GDP per capita, as given in input.country_attributes (null if none);"
+                " SYNTHETIC with the embedded default release (its own series)",
             ),
             _c(
                 "expy",

@@ -178,3 +178,26 @@ def test_where_to_go_next(report_out: Path, tiny_warehouse):
     got = dict(zip(past["method"], past["precision_at_k"], strict=True))
     assert got["density (proximity)"] == pytest.approx(means["density"], abs=1e-12)
     assert past["years"].tolist() == [2, 2]  # 2001 and 2002 have t + 1 in the data
+
+
+def test_fitness_gdp_plane_says_when_the_gdp_is_synthetic():
+    """The embedded release's GDP per capita is synthetic: the plane's axis says so."""
+    import pandas as pd
+
+    from lib.report.countries import Country
+    from lib.report.figures import fitness_gdp_plane
+
+    rows = pd.DataFrame(
+        {
+            "year": [2019, 2020, 2020],
+            "country_code": [826, 826, 276],
+            "iso3": ["GBR", "GBR", "DEU"],
+            "log_fitness": [0.5, 0.6, 0.8],
+            "log_gdp": [4.5, 4.6, 4.7],
+        }
+    )
+    countries = [Country(826, "GBR", "United Kingdom")]
+    synthetic = fitness_gdp_plane(rows, countries, 2020, synthetic=True)
+    real = fitness_gdp_plane(rows, countries, 2020)
+    assert "SYNTHETIC GDP per capita" in synthetic.axes[0].get_xlabel()
+    assert "SYNTHETIC" not in real.axes[0].get_xlabel()

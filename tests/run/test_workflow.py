@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from lib.run.config import load_config
-from lib.run.workflow import resolve_source
+from lib.run.workflow import resolve_source, with_default_attributes
 
 
 def test_a_relative_source_is_made_absolute_for_the_executors(tmp_path, monkeypatch):
@@ -34,3 +34,24 @@ def test_a_relative_warehouse_is_made_absolute(tmp_path, monkeypatch):
     assert config.output.warehouse == str(tmp_path / "warehouse")
     config = config_from_args(common_parser("test").parse_args(["--warehouse", "s3a://b/wh"]))
     assert config.output.warehouse == "s3a://b/wh"
+
+
+def test_the_default_release_brings_its_synthetic_gdp_per_capita(tmp_path, monkeypatch):
+    """With the embedded default release (input.source = "") and no attributes file named, the
+    run uses the release's SYNTHETIC GDP per capita, so the default job writes the growth
+    forecasts; a named source or attributes file is left alone, as is a release without one."""
+    from lib.datasets.synthetic import ATTRIBUTES_FILE
+
+    monkeypatch.setenv("ECX_GENERATED_DIR", str(tmp_path))
+    config = load_config()
+    assert with_default_attributes(config) is config  # no release generated there yet
+    shipped = tmp_path / "default" / ATTRIBUTES_FILE
+    shipped.parent.mkdir()
+    shipped.write_text("country,year,population,gdp_per_capita\n", encoding="utf-8")
+    resolved = with_default_attributes(config)
+    assert resolved.input.country_attributes == str(shipped)
+    assert resolved.input.source == "" and resolved.prediction == config.prediction
+    own = load_config(overrides=['input.country_attributes="mine.csv"'])
+    assert with_default_attributes(own) is own
+    real = load_config(overrides=['input.source="BACI_HS92_V202401.zip"'])
+    assert with_default_attributes(real) is real

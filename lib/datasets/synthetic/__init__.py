@@ -111,9 +111,11 @@ holds one year at a time (``workers=N`` runs N years side by side).
 """
 
 from lib.datasets.provenance import SYNTHETIC_MARKER  # noqa: E402, F401
+from lib.datasets.synthetic.attributes import attribute_rows, gdp_per_capita  # noqa: F401
 from lib.datasets.synthetic.catalogue import (  # noqa: F401
     AFFINITY_SD,
     ANCHOR_NOISE_SD,
+    ATTRIBUTES_FILE,
     BACI_SPECIFIC_CODES,
     CAPABILITY_STEP_SD,
     CATALOGUE_SEED,
@@ -167,6 +169,7 @@ from lib.datasets.synthetic.catalogue import (  # noqa: F401
     Product,
     SizeSpec,
     hs92_products,
+    load_chapter_world_exports,
     load_chapters,
     load_countries,
     load_country_profiles,
@@ -175,6 +178,7 @@ from lib.datasets.synthetic.catalogue import (  # noqa: F401
 )
 from lib.datasets.synthetic.flows import YearFlows, simulate_year  # noqa: F401
 from lib.datasets.synthetic.release import (  # noqa: F401
+    default_country_attributes,
     default_release_path,
     ensure_default_release,
     flow_file_name,
@@ -182,6 +186,7 @@ from lib.datasets.synthetic.release import (  # noqa: F401
     generate_release,
     release_key,
     world_key,
+    write_country_attributes,
     write_country_codes,
     write_flow_file,
     write_latent_truth,

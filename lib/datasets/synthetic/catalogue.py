@@ -36,7 +36,7 @@ KEY_FILE = ".synthetic_key"  # written last: a release without it is incomplete
 WORLD_KEY_PREFIX = "- world key: "
 
 # Random streams (first element of the SeedSequence spawn key).
-_STREAM_WORLD, _STREAM_WALK, _STREAM_YEAR, _STREAM_PAIR = 0, 1, 2, 3
+_STREAM_WORLD, _STREAM_WALK, _STREAM_YEAR, _STREAM_PAIR, _STREAM_GDP = 0, 1, 2, 3, 4
 
 # Model parameters (see the module docstring).
 CAPABILITY_STEP_SD = 0.03
@@ -47,6 +47,7 @@ LOGISTIC_SCALE = 0.3
 # Year-to-year persistence: each pair's latent draws are sqrt(P) x a static draw + sqrt(1 - P)
 # x a draw of the year, so a pair's status and value change little from one year to the next.
 PRESENCE_PERSISTENCE, VALUE_PERSISTENCE = 0.93, 0.93
+CHAPTER_FIT_ROUNDS = 60  # iterative fitting of the chapters' sizes to world export shares
 SPECIALISATION_REACH = 0.5  # capability gained in a specialised chapter, per unit of log boost
 AFFINITY_SD = 0.35  # static country x chapter specialisation of export values (log scale)
 REQUIREMENT_MEAN, REQUIREMENT_SD, SECTION_WEIGHT = 1.2, 0.8, 0.7
@@ -62,6 +63,13 @@ PAIR_VALUE_POWER = 0.5
 UNIT_PRICE_MEDIAN, UNIT_PRICE_SD, PRICE_NOISE_SD = 4.0, 1.3, 0.5  # thousand USD per ton
 WORLD_TOTAL_1995, WORLD_GROWTH = 5.0e9, 0.055  # thousand USD (~$5 trillion in 1995)
 FULL_FLOWS = 9_000_000  # world totals scale with the release's share of BACI's flow count
+
+# Synthetic GDP per capita (lib/datasets/synthetic/attributes.py): real World Bank levels of
+# 1998-2000 (constant 2000 USD) in GDP_BASE_YEAR, then per year: real growth per person, catch-up
+# towards the income the capability predicts, AR(1) shocks; prices (current USD) rise 2 % a year.
+GDP_BASE_YEAR, GDP_TREND, GDP_CATCH_UP = 1999, 0.015, 0.015
+GDP_SHOCK_SD, GDP_SHOCK_PERSISTENCE, GDP_PRICE_GROWTH = 0.02, 0.5, 0.02
+ATTRIBUTES_FILE = "synthetic_country_attributes.csv"  # not BACI: the SYNTHETIC GDP per capita
 
 # How demanding each HS section is on average, read from the Atlas of Economic Complexity's
 # product complexity (PCI) by section: instruments, machinery and chemicals high; raw
@@ -162,6 +170,14 @@ def load_country_profiles() -> dict[int, CountryProfile]:
     }
 
 
+def load_chapter_world_exports() -> dict[str, float]:
+    """Approximate world goods exports by HS chapter (billions of USD, 2019;
+    ``lib/data/chapter_world_exports.csv``): the sizes of the synthetic world's chapters."""
+    return {
+        r["hs2"]: float(r["world_exports_usd_bn"]) for r in _data_rows("chapter_world_exports.csv")
+    }
+
+
 # --- product catalogue -----------------------------------------------------------------------
 
 
@@ -221,7 +237,7 @@ class SizeSpec:
 
 SIZES: dict[str, SizeSpec] = {
     "tiny": SizeSpec((2018, 2019, 2020), 30, 300, 4_000, "tiny", countries="spread"),
-    "small": SizeSpec(tuple(range(2016, 2021)), 150, None, 450_000, "small"),
+    "small": SizeSpec(tuple(range(2010, 2021)), 150, None, 200_000, "small"),
     "full": SizeSpec(tuple(range(1995, 2025)), 227, None, 9_000_000, "full"),
 }
 

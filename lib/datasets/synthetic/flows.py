@@ -13,11 +13,8 @@ import numpy as np
 from lib.datasets.synthetic.catalogue import (
     _STREAM_PAIR,
     _STREAM_YEAR,
-    EASIEST_PROBABILITY,
     IMPORTER_SIZE_POWER,
-    LOGISTIC_SCALE,
     MAX_PAIR_DENSITY,
-    MIN_COMPETITIVE_SHARE,
     MIN_MEAN_IMPORTERS,
     NA_SHARE,
     NONCOMPETITIVE_RELATIVE,
@@ -26,12 +23,11 @@ from lib.datasets.synthetic.catalogue import (
     PRICE_NOISE_SD,
     SHARE_NOISE_SD,
     SHARE_SIZE_POWER,
-    SPECIALISATION_REACH,
     UNSPECIFIED_PROBABILITY,
     VALUE_PERSISTENCE,
     _rng,
 )
-from lib.datasets.synthetic.world import World, country_state, world_total
+from lib.datasets.synthetic.world import World, competitive_probability, country_state, world_total
 
 # --- one year of flows -----------------------------------------------------------------------
 
@@ -88,17 +84,9 @@ def _exported_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(exported, competitive) boolean country x product matrices for one year."""
     n_c, n_p = len(world.countries), len(world.products)
-    # A known specialisation also makes a country competitive in its chapter's demanding
-    # products (France in aircraft, Switzerland in watches).
-    reach = (
-        capability[:, None] + SPECIALISATION_REACH * world.specialisation[:, world.chapter_index]
+    p_competitive = competitive_probability(
+        capability, world.specialisation, world.requirement, world.chapter_index, world.unspecified
     )
-    gap = (reach - world.requirement[None, :]) / LOGISTIC_SCALE
-    p_competitive = 1 / (1 + np.exp(-gap))
-    # Even the weakest economy is competitive in a few of the least demanding products.
-    easiest = np.argsort(np.where(world.unspecified, np.inf, world.requirement))
-    p_competitive[:, easiest[: max(3, int(MIN_COMPETITIVE_SHARE * n_p))]] = EASIEST_PROBABILITY
-    p_competitive[:, world.unspecified] = 0.0
     draw = _uniform(_persistent_normal(world, 0, PRESENCE_PERSISTENCE, rng))
     competitive = draw < p_competitive
 

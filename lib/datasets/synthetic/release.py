@@ -26,7 +26,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lib.datasets.provenance import SYNTHETIC_MARKER
+from lib.datasets.synthetic.attributes import attribute_rows
 from lib.datasets.synthetic.catalogue import (
+    ATTRIBUTES_FILE,
     DEFAULT_SEED,
     DEFAULT_SIZE,
     GENERATOR_VERSION,
@@ -126,6 +128,15 @@ def write_latent_truth(world: World, years: Sequence[int], out_dir: Path) -> Non
     _write_text_csv(out_dir / "latent_products.csv", ("product", "requirement"), products)
 
 
+def write_country_attributes(world: World, years: Sequence[int], out_dir: Path) -> Path:
+    """The SYNTHETIC GDP per capita of every country and year (not BACI; the pipeline's country
+    attributes format, ``lib.datasets.synthetic.attributes``)."""
+    path = out_dir / ATTRIBUTES_FILE
+    header = ("country", "year", "population", "gdp_per_capita")
+    _write_text_csv(path, header, attribute_rows(world, years))
+    return path
+
+
 def world_key(world: World) -> str:
     """Everything a year's flows depend on besides the year: one folder must not mix two."""
     digest = hashlib.sha256("\n".join(world.product_codes).encode("utf-8")).hexdigest()[:12]
@@ -175,7 +186,9 @@ def _write_readme(world: World, counts: dict[int, int], out_dir: Path) -> None:
         f"- years: {span}",
         f"- flows per year: {flows}",
         "- not part of BACI: latent_truth.csv (year, country_code, capability), "
-        "latent_products.csv (product, requirement), this file",
+        "latent_products.csv (product, requirement), "
+        f"{ATTRIBUTES_FILE} (SYNTHETIC GDP per capita: country, year, population, "
+        "gdp_per_capita; the default job's input.country_attributes), this file",
         f"{WORLD_KEY_PREFIX}`{world_key(world)}`",
         "",
     ]
@@ -231,6 +244,7 @@ def generate_release(
         if progress is not None:
             progress(year, n_flows, seconds)
     write_latent_truth(world, sorted(counts), out)
+    write_country_attributes(world, sorted(counts), out)
     _write_readme(world, counts, out)
     return out
 
@@ -267,6 +281,11 @@ def default_release_path() -> Path:
     return _generated_root() / "default"
 
 
+def default_country_attributes() -> Path:
+    """The embedded default release's SYNTHETIC country attributes (GDP per capita)."""
+    return default_release_path() / ATTRIBUTES_FILE
+
+
 def release_key(size: str | SizeSpec = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> str:
     """What a generated release depends on: version, seed, size, and a digest of the generator's
     source and data tables, so that any change to them regenerates the default release."""
@@ -281,6 +300,8 @@ def release_key(size: str | SizeSpec = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -
         "country_profiles.csv",
         "hs92_products.csv",
         "specialisations.csv",
+        "chapter_world_exports.csv",
+        "gdp_per_capita_1998_2000.csv",
     ):
         digest.update(_data_text(name).encode("utf-8"))
     spec = resolve_size(size)

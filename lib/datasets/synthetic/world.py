@@ -12,15 +12,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lib.datasets.synthetic.catalogue import (
+    _STREAM_PAIR,
     _STREAM_WALK,
     _STREAM_WORLD,
     AFFINITY_SD,
     ANCHOR_NOISE_SD,
     CAPABILITY_STEP_SD,
+    CHAPTER_FIT_ROUNDS,
     CHAPTER_SOPHISTICATION,
+    EASIEST_PROBABILITY,
     ERRATIC_CHAPTERS,
     ERRATIC_VALUE_NOISE_SD,
     FULL_FLOWS,
+    LOGISTIC_SCALE,
+    MIN_COMPETITIVE_SHARE,
+    PRESENCE_PERSISTENCE,
     PRODUCT_SIZE_SD,
     REQUIREMENT_MEAN,
     REQUIREMENT_SD,
@@ -28,10 +34,12 @@ from lib.datasets.synthetic.catalogue import (
     SECTION_WEIGHT,
     SIZE_CAPABILITY_CORR,
     SIZE_STEP_SD,
+    SPECIALISATION_REACH,
     UNIT_PRICE_MEDIAN,
     UNIT_PRICE_SD,
     UNSPECIFIED_CODES,
     VALUE_NOISE_SD,
+    VALUE_PERSISTENCE,
     WALK_ANCHOR_YEAR,
     WORLD_GROWTH,
     WORLD_TOTAL_1995,
@@ -43,6 +51,7 @@ from lib.datasets.synthetic.catalogue import (
     _select_countries,
     _select_products,
     hs92_products,
+    load_chapter_world_exports,
     load_chapters,
     load_countries,
     load_country_profiles,
@@ -126,6 +135,86 @@ def _specialisations(countries: Sequence[Country], chapters: Sequence[str]) -> n
     return boost
 
 
+def competitive_probability(
+    capability: np.ndarray,
+    specialisation: np.ndarray,
+    requirement: np.ndarray,
+    chapter_index: np.ndarray,
+    unspecified: np.ndarray,
+) -> np.ndarray:
+    """Country x product probability of exporting competitively: logistic of capability (plus
+    ``SPECIALISATION_REACH`` x the chapter's known boost) minus requirement; every country is
+    likely competitive in the few least demanding products, never in the unspecified codes."""
+    n_p = len(requirement)
+    # A known specialisation also makes a country competitive in its chapter's demanding
+    # products (France in aircraft, Switzerland in watches).
+    reach = capability[:, None] + SPECIALISATION_REACH * specialisation[:, chapter_index]
+    p = 1 / (1 + np.exp(-(reach - requirement[None, :]) / LOGISTIC_SCALE))
+    easiest = np.argsort(np.where(unspecified, np.inf, requirement))
+    p[:, easiest[: max(3, int(MIN_COMPETITIVE_SHARE * n_p))]] = EASIEST_PROBABILITY
+    p[:, unspecified] = 0.0
+    return p
+
+
+def _expected_pair_weights(
+    seed: int,
+    p_competitive: np.ndarray,
+    affinity: np.ndarray,
+    chapter_index: np.ndarray,
+    value_noise_sd: np.ndarray,
+) -> np.ndarray:
+    """Country x product expected export weight, before product size, given the pairs' STATIC
+    draws (the part of their presence and value draws that is the same every year, as in
+    ``lib.datasets.synthetic.flows``): P(competitive | static) x E[exp(affinity + noise) |
+    static]. Conditioning on the static draws makes the chapter fit hold for the realised world
+    in every year, not only on average over worlds."""
+    shape = p_competitive.shape
+    presence = _rng(seed, _STREAM_PAIR, 0).standard_normal(shape)
+    value = _rng(seed, _STREAM_PAIR, 2).standard_normal(shape)
+    # competitive <=> logistic(1.702 z) < p, z = sqrt(P) static + sqrt(1 - P) yearly normal
+    p = np.clip(p_competitive, 1e-12, 1 - 1e-12)
+    threshold = np.log(p / (1 - p)) / 1.702
+    a, v = PRESENCE_PERSISTENCE, VALUE_PERSISTENCE
+    z = (threshold - np.sqrt(a) * presence) / np.sqrt(1 - a)
+    p_given = np.where(p_competitive > 0, 1 / (1 + np.exp(-1.702 * z)), 0.0)
+    sd = value_noise_sd[None, :]
+    log_value = affinity[:, chapter_index] + sd * np.sqrt(v) * value + sd**2 * (1 - v) / 2
+    return p_given * np.exp(log_value)
+
+
+def _calibrate_chapter_sizes(
+    log_size: np.ndarray,
+    chapters: np.ndarray,
+    base: np.ndarray,
+    country_exports: np.ndarray,
+) -> np.ndarray:
+    """Shift each chapter's product sizes until the chapter's expected share of world exports in
+    the anchor year (countries' exports split over their products by ``base`` x size, see
+    ``_expected_pair_weights``) is its share in ``lib/data/chapter_world_exports.csv``:
+    machinery, electronics, fuels and vehicles are large, silk and cork small, whatever the
+    number of HS6 codes of the chapter or who is competitive in it. Iterative proportional
+    fitting (at most ``CHAPTER_FIT_ROUNDS`` rounds); chapters the table lacks (BACI's 99) keep
+    their draws; the sizes' mean is kept."""
+    world = load_chapter_world_exports()
+    listed = np.isin(chapters, list(world))
+    codes, column = np.unique(chapters, return_inverse=True)
+    target = np.array([world.get(ch, 0.0) for ch in codes])
+    fitted = np.isin(codes, list(world))
+    out = log_size.copy()
+    for _ in range(CHAPTER_FIT_ROUNDS):
+        weight = base * np.exp(out)[None, :]
+        split = weight * (country_exports / weight.sum(axis=1))[:, None]
+        got = np.bincount(column, weights=split.sum(axis=0), minlength=len(codes))
+        share_got = got[fitted] / got[fitted].sum()
+        share_target = target[fitted] / target[fitted].sum()
+        step = np.zeros(len(codes))
+        step[fitted] = np.log(share_target / share_got)
+        if np.abs(step).max() < 1e-4:
+            break
+        out[listed] += step[column][listed]
+    return out - (out.mean() - log_size.mean())
+
+
 def build_world(
     spec: SizeSpec, seed: int, product_codes: str | os.PathLike[str] | None = None
 ) -> World:
@@ -150,6 +239,25 @@ def build_world(
     chapters = sorted({p.code[:2] for p in products})
     specialisation = _specialisations(countries, chapters)
     affinity = rng.normal(0, AFFINITY_SD, (len(countries), len(chapters))) + specialisation
+    p_competitive = competitive_probability(
+        capability,
+        specialisation,
+        attributes["requirement"],
+        attributes["chapter_index"],
+        attributes["unspecified"],
+    )
+    # A sampled catalogue (``tiny``) keeps its drawn sizes: a chapter of one or two sampled
+    # products would otherwise carry its whole world share.
+    if spec.n_products is None or spec.n_products >= len(catalogue):
+        base = _expected_pair_weights(
+            seed, p_competitive, affinity, attributes["chapter_index"], attributes["value_noise_sd"]
+        )
+        attributes["log_product_size"] = _calibrate_chapter_sizes(
+            attributes["log_product_size"],
+            np.array([p.code[:2] for p in products]),
+            base,
+            np.exp(log_size),
+        )
     return World(
         seed=seed,
         spec=spec,

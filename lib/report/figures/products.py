@@ -77,11 +77,14 @@ def products_gained_lost(
     return fig
 
 
-def fitness_gdp_plane(rows: pd.DataFrame, countries: Sequence[Country], year: int) -> Figure | None:
+def fitness_gdp_plane(
+    rows: pd.DataFrame, countries: Sequence[Country], year: int, synthetic: bool = False
+) -> Figure | None:
     """log10 fitness against log10 GDP per capita (Cristelli, Tacchella, Pietronero 2015): every
     country of ``year`` as a grey dot, the report countries' paths over the years as lines, the
     report country's last step as an arrow. ``rows``: year, country_code, iso3, log_fitness,
-    log_gdp (``lib.report.product_space_report.fitness_gdp_rows``)."""
+    log_gdp (``lib.report.product_space_report.fitness_gdp_rows``); ``synthetic``: the GDP per
+    capita is the embedded release's synthetic series, and the axis says so."""
     if rows.empty or (rows.year == year).sum() == 0:
         return None
     fig = Figure(figsize=(9, 6.5), layout="constrained")
@@ -122,7 +125,8 @@ def fitness_gdp_plane(rows: pd.DataFrame, countries: Sequence[Country], year: in
                 zorder=4,
                 arrowprops={"arrowstyle": "->", "color": colours[country.code], "lw": 2},
             )
-    ax.set_xlabel("log10 GDP per capita (input.country_attributes)")
+    gdp = "SYNTHETIC GDP per capita" if synthetic else "GDP per capita"
+    ax.set_xlabel(f"log10 {gdp} (input.country_attributes)")
     ax.set_ylabel("log10 fitness")
     ax.set_title("The Fitness-GDP plane")
     ax.grid(alpha=0.3)
