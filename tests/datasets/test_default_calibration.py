@@ -133,8 +133,8 @@ def test_united_kingdom_exports_are_led_by_machinery_vehicles_chemicals_pharma(
     assert leaders <= set(uk.index[:7]), uk.round(3)
     assert uk[list(leaders)].sum() >= 0.4, uk.round(3)
     assert uk["Textiles, clothing, leather"] < 0.05 and uk["Agriculture and fish"] < 0.05
-    # Each report country's largest sector is a manufacturing one, as in real trade
-    # (Canada's fuels are the exception the real table shows too).
+    # Each report country's largest sector is a manufacturing one, as in real trade (Canada,
+    # whose fuels lead, is left out).
     manufactures = {"Machinery", "Electrical and electronic", "Transport equipment",
                     "Chemicals and related", "Aerospace", "Pharmaceuticals"}  # fmt: skip
     for iso3 in ("GBR", "DEU", "FRA", "ITA", "USA", "JPN"):
