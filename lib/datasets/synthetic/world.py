@@ -1,6 +1,7 @@
-"""The latent world of a release: product attributes, country capabilities and specialisations, and their yearly state (random walks anchored to the profiles).
+"""The latent world of a release: product attributes (sizes fitted to world exports by chapter), country capabilities and specialisations, and their yearly state (random walks anchored to the profiles).
 
-Pure numpy from a seed; writes nothing.
+Pure numpy from a seed; writes nothing. Must not draw the pairs' static draws differently from
+``lib.datasets.synthetic.flows`` (the chapter fit conditions on them).
 """
 
 from __future__ import annotations
