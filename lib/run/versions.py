@@ -43,7 +43,7 @@ EQUIVALENT: dict[tuple[tuple[str, ...] | None, str], tuple[str, ...]] = {
     (INGEST_MODULES, "2d75b279b22a0a45"): ("8ed69bef90757d7c",),
     # Issue 22 item 3 (the 2010-2020 default release) changed one column description in
     # lib/tables/ (country_year.gdp_per_capita: synthetic with the embedded release).
-    (INGEST_MODULES, "5f1b6996e48b695b"): ("2d75b279b22a0a45", "8ed69bef90757d7c"),
+    (INGEST_MODULES, "60e2f101ff1aa40f"): ("fcd65610329e33b4",),
 }
 
 
