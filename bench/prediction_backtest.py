@@ -4,12 +4,12 @@ same work through fermi-cref on one core (issue 22 item 7).
     .venv/bin/python bench/prediction_backtest.py [--release DIR | --years 8 --countries 60
         --products 400] [--level hs4] [--horizon 3] [--trees 20] [--master 'local[16]']
 
-1. ``jobs/fitness.py --full-refresh`` with ``prediction.methods=["density"]`` on the release
+1. ``jobs/fitness.py`` (a fresh warehouse) with ``prediction.methods=["density"]`` on the release
    (by default a SYNTHETIC one generated here; ``--release data/generated/full`` is the
    30-year benchmark release of bench/README.md, far beyond a 2-core machine for the ML
    methods);
-2. per method, the same job again (ingest and indicators unchanged: only the prediction stage
-   runs) with ``prediction.methods=["<method>"]`` at ``--master``: its ``prediction`` stage
+2. per method, the same job again on the same release (ingest and indicators unchanged: only
+   the prediction stage runs) with ``prediction.methods=["<method>"]`` at ``--master``: its ``prediction`` stage
    seconds from the run log; the ML methods with a Spark event log, whose heaviest stage of
    ``prediction.ml_tasks`` tasks is the classifiers' (effective parallelism = summed task run
    time / longest task, /work/shared/tools/eventlog.py's definition, computed here);
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         events.mkdir(parents=True, exist_ok=True)
         spark = [*opts, "--conf", "spark.eventLog.enabled=true"]
         spark += ["--conf", f"spark.eventLog.dir=file://{events}"]
-        run = job(warehouse, None, [*common, f'prediction.methods=["{method}"]'], spark)
+        run = job(warehouse, release, [*common, f'prediction.methods=["{method}"]'], spark)
         entry = {"prediction_seconds": run["stage_seconds"].get("prediction"), **run}
         if method in ML:
             stages = [s for s in event_log_stages(events) if s["tasks"] == args.ml_tasks]
