@@ -33,14 +33,20 @@ NOT_COMPUTING = ("report/", "datasets/", *PREDICTION_MODULES)
 INGEST_MODULES = ("io/baci/", "execution/ingest/", "tables/")
 
 # Fingerprints of earlier code that computes the same tables as the code of a fingerprint
-# (key): {(only, current): (earlier, ...)}. Issue 23 (lib/ as packages, 2026-12-06) changed no
+# (key): {(only, current): (earlier, ...)}, followed in chains (an entry names the fingerprint
+# just before a change, whose own entry names those before it), so each change adds one entry. Issue 23 (lib/ as packages, 2026-12-06) changed no
 # formula: the tables of the default job were compared column by column before and after.
 EQUIVALENT: dict[tuple[tuple[str, ...] | None, str], tuple[str, ...]] = {
     (None, "d7d63a8f0e5bc737"): ("363bc65274c8af13",),
     (INGEST_MODULES, "2146b13e796648f4"): ("7310935c6790a66b",),
+    # Issue 24 (S3 warehouses): the Arrow flows commit is planned on the table's version read
+    # before the tasks run (a conflicting commit loses with an error); rows and files unchanged.
+    (INGEST_MODULES, "8ed69bef90757d7c"): ("2146b13e796648f4",),
     # Issue 21 item 6 (place x activity names) added declarations to lib/tables/ and changed no
     # column of baci_flows or baci_quarantine, nor the parser: the flows need no re-reading.
     (INGEST_MODULES, "2d75b279b22a0a45"): ("8ed69bef90757d7c",),
+    # Issue 22 item 4 (BiCM) declared product_bicm_links in lib/tables/: flows unchanged.
+    (INGEST_MODULES, "fcd65610329e33b4"): ("2d75b279b22a0a45",),
     # Issue 22 item 3 (the 2010-2020 default release) changed one column description in
     # lib/tables/ (country_year.gdp_per_capita: synthetic with the embedded release).
     (INGEST_MODULES, "60e2f101ff1aa40f"): ("fcd65610329e33b4",),
@@ -67,8 +73,17 @@ def code_fingerprint(
 
 def code_fingerprints(*, only: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """The fingerprint of the code now, then those of earlier code known to compute the same."""
-    current = code_fingerprint(only=only)
-    return (current, *EQUIVALENT.get((only, current), ()))
+    return equivalent_fingerprints(code_fingerprint(only=only), only=only)
+
+
+def equivalent_fingerprints(
+    current: str, *, only: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
+    """``current``, then every fingerprint ``EQUIVALENT`` reaches from it, nearest first."""
+    found = [current]
+    for fingerprint in found:  # grows while it is walked: a breadth-first walk of the chains
+        found.extend(e for e in EQUIVALENT.get((only, fingerprint), ()) if e not in found)
+    return tuple(found)
 
 
 def _statements(source: bytes) -> list[str]:
