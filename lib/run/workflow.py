@@ -173,6 +173,17 @@ INDICATOR_TABLES = (
 )
 
 
+def written_indicator_tables(config: Config) -> tuple[str, ...]:
+    """The indicator tables a run with ``config`` writes (proximity and BiCM links are optional)."""
+    space = config.product_space
+    skipped = set()
+    if not space.enabled:
+        skipped |= {delta.PRODUCT_PROXIMITY, delta.PRODUCT_BICM_LINKS}
+    elif space.projection != "bicm":
+        skipped.add(delta.PRODUCT_BICM_LINKS)
+    return tuple(name for name in INDICATOR_TABLES if name not in skipped)
+
+
 # Which flows (fingerprint of the ingested file) and settings each year's indicators come from.
 INDICATOR_STATE = "indicator_years"
 INDICATOR_SECTIONS = ("products", "countries", "rca", "fitness", "eci", "product_space")
@@ -285,13 +296,7 @@ def stale_years(
     rows = delta.read_arrow(spark, warehouse, INDICATOR_STATE).to_pylist()  # a row a year
     state = {r["year"]: (r["flows_key"], r["settings_key"]) for r in rows}
     present = set(years)
-    for name in INDICATOR_TABLES:
-        if name == delta.PRODUCT_PROXIMITY and not config.product_space.enabled:
-            continue
-        if name == delta.PRODUCT_BICM_LINKS and not (
-            config.product_space.enabled and config.product_space.projection == "bicm"
-        ):
-            continue
+    for name in written_indicator_tables(config):
         if not delta.table_exists(spark, warehouse, name):
             return years
         present &= delta.table_years(spark, warehouse, name)

@@ -23,7 +23,7 @@ from lib.io.maintenance import (
     vacuum_table,
 )
 from lib.run.config import ConfigError, OutputConfig, load_config
-from lib.run.workflow import INDICATOR_TABLES
+from lib.run.workflow import written_indicator_tables
 from lib.tables import BACI_RUN_TABLES
 from tests.shared_run import (
     assert_same_table,
@@ -150,7 +150,8 @@ def test_time_travel_to_the_previous_run_after_a_rerun_and_vacuum(spark, rerun):
 
 def test_the_rerun_set_the_configured_retention_on_the_tables_it_wrote(rerun):
     _, warehouse, _, output = rerun
-    for name in (*INDICATOR_TABLES, delta.RUN_LOG):
+    config = load_config(overrides={"output.warehouse": warehouse})
+    for name in (*written_indicator_tables(config), delta.RUN_LOG):
         properties = table_properties(delta.table_path(warehouse, name))
         assert {k: properties.get(k) for k in (LOG_RETENTION, DELETED_FILE_RETENTION)} == (
             retention_properties(output)

@@ -19,13 +19,13 @@ from lib.run.config import load_config
 from lib.run.run_log import RunRecord
 from lib.run.versions import code_fingerprint
 from lib.run.workflow import (
-    INDICATOR_TABLES,
     flows_keys,
     run_indicators,
     run_ingest,
     settings_key,
     settings_keys,
     stale_years,
+    written_indicator_tables,
 )
 from tests.shared_run import TINY, shared_tiny_run
 
@@ -116,12 +116,16 @@ def test_a_code_edit_recomputes_and_no_change_commits_nothing(
     wh = str(tmp_path / "warehouse")
     shutil.copytree(shared.warehouse, wh)
     config = load_config(None, [f'output.warehouse="{wh}"'])
-    versions = {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES}
+    versions = {
+        name: delta.table_version(spark, wh, name) for name in written_indicator_tables(config)
+    }
 
     run = RunRecord("test", config)
     run_indicators(spark, config, run, incremental=True)
     assert run.years == []
-    assert {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES} == versions
+    assert {
+        name: delta.table_version(spark, wh, name) for name in written_indicator_tables(config)
+    } == versions
 
     edited = tmp_path / "edited"
     shutil.copytree(PROJECT_ROOT / "lib", edited / "lib")
@@ -178,13 +182,17 @@ def test_an_upgrade_whose_code_is_equivalent_recomputes_nothing(
     config = load_config(None, [f'output.warehouse="{wh}"'])
     monkeypatch.setattr("lib.run.workflow.code_fingerprints", lambda: ("earlier",))
     run_indicators(spark, config, RunRecord("test", config), incremental=False)
-    versions = {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES}
+    versions = {
+        name: delta.table_version(spark, wh, name) for name in written_indicator_tables(config)
+    }
 
     monkeypatch.setattr("lib.run.workflow.code_fingerprints", lambda: ("now", "earlier"))
     run = RunRecord("test", config)
     run_indicators(spark, config, run, incremental=True)
     assert run.years == []
-    assert {name: delta.table_version(spark, wh, name) for name in INDICATOR_TABLES} == versions
+    assert {
+        name: delta.table_version(spark, wh, name) for name in written_indicator_tables(config)
+    } == versions
 
     monkeypatch.setattr("lib.run.workflow.code_fingerprints", lambda: ("now",))
     run = RunRecord("test", config)
