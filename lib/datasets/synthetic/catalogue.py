@@ -18,7 +18,8 @@ import numpy as np
 
 from lib.datasets.provenance import SYNTHETIC_PREFIX
 
-GENERATOR_VERSION = "2.1.0"  # 2.1: chapter sizes fitted to world shares, GDP per capita, 2010-2020
+GENERATOR_VERSION = "2.2.0"  # 2.2: France vehicles/machinery specialisations (SITC check)
+# 2.1: chapter sizes fitted to world shares, GDP per capita, 2010-2020
 # No CEPII release uses this id (theirs are V + year + month, e.g. V202401): a synthetic release
 # is recognisable from its file names alone, and readers label it synthetic (lib.datasets.provenance).
 RELEASE = f"{SYNTHETIC_PREFIX}2401"
