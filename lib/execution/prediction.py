@@ -12,7 +12,8 @@ grid cost several times the numpy work on this scale.
 How product_opportunities is written follows ``output.writer``: ``arrow``, each task writes its
 year's Parquet file (``lib.io.delta_arrow``) and returns the file's add action, committed by
 the driver in one transaction; ``spark``, a second pass over the same partitions streams the
-rows to Spark's Delta writer. The backtests' rows (a few per year and method, one per place)
+rows to Spark's Delta writer. A local grid's year files are read by the yearly task itself,
+in the same Python worker that scores them (no cache; the second pass reads them again). The backtests' rows (a few per year and method, one per place)
 are collected as Arrow. Must not: give a task any row of a year after t but the outcomes'.
 """
 
@@ -78,10 +79,11 @@ class PredictionOutputs:
     backtest_place: pa.Table
     opportunity_files: list[dict]
     opportunities: DataFrame | None
-    cached: DataFrame
+    cached: DataFrame | None  # None: the tasks read the grid's files, nothing is cached
 
     def release(self) -> None:
-        self.cached.unpersist()
+        if self.cached is not None:
+            self.cached.unpersist()
 
 
 def _rows(df: DataFrame, columns: dict[str, F.Column]) -> DataFrame:
@@ -166,14 +168,13 @@ def prediction_outputs(
     (the grid's Parquet files by year, a local table) and no other method's scores: each task
     reads its years' files itself (no shuffle of the grid; as the indicators' tasks read the
     flows), else Spark spreads the grid's rows over one partition a year."""
+    reader = None  # with grid_files: each task's own rows, read in that task
     if grid_files is not None and scores is None:
-        one_task_per_year = spark.range(0, len(years), numPartitions=max(1, len(years)))
-        rows = one_task_per_year.mapInArrow(
-            _from_files(grid_files, years, settings.horizon), INPUT_SCHEMA
-        )
+        reader = _from_files(grid_files, years, settings.horizon)
+        rows = spark.range(0, len(years), numPartitions=max(1, len(years)))
     else:
         rows = task_input(grid, scores, years, settings.horizon)
-    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+        rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     known = set(years)
     h = settings.horizon
 
@@ -208,7 +209,14 @@ def prediction_outputs(
         arrow = to_arrow_schema(OPPORTUNITIES_SCHEMA)
         yield from pa.Table.from_pandas(rows_, schema=arrow, preserve_index=False).to_batches()
 
-    collected = rows.mapInArrow(each_year_of_partition(small), SMALL_TAGGED).toArrow()
+    def per_year(compute):
+        """The mapInArrow function of ``compute``; with a reader, fed by it in the same task.
+        WHY: a year's grid rows (~180,000) then never cross into the JVM and back (nor are
+        cached there): that round trip cost several times the year's numpy work."""
+        run = each_year_of_partition(compute)
+        return run if reader is None else (lambda batches: run(reader(batches)))
+
+    collected = rows.mapInArrow(per_year(small), SMALL_TAGGED).toArrow()
     tags = collected.column(TABLE_COLUMN)
     split = {
         name: collected.filter(pa.compute.equal(tags, name)).select(schema.fieldNames())
@@ -217,5 +225,7 @@ def prediction_outputs(
     files = [json.loads(a) for a in split["files"].column("add").to_pylist()]
     opportunities = None
     if opportunities_uri is None:
-        opportunities = rows.mapInArrow(each_year_of_partition(large), OPPORTUNITIES_SCHEMA)
-    return PredictionOutputs(split["backtest"], split["place"], files, opportunities, rows)
+        opportunities = rows.mapInArrow(per_year(large), OPPORTUNITIES_SCHEMA)
+    return PredictionOutputs(
+        split["backtest"], split["place"], files, opportunities, None if reader else rows
+    )

@@ -46,11 +46,16 @@ class Analogues:
     moves: np.ndarray  # n x 2 displacements x(s + h) - x(s)
 
 
-def analogues(states: pd.DataFrame, country: int, year: int, horizon: int) -> Analogues:
-    """The analogues of ``country`` in ``year`` from ``states`` (country_code, year, x0, x1:
-    every known state, NaN-free)."""
+def analogue_pairs(states: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Every known state x(s) beside its x(s + h) (columns x0, x1, x0_later, x1_later), from
+    ``states`` (country_code, year, x0, x1: every known state, NaN-free). WHY apart from
+    ``analogues``: one merge a base year, not one a country (the merge was most of the stage)."""
     later = states.assign(year=states["year"] - horizon)
-    pairs = states.merge(later, on=["country_code", "year"], suffixes=("", "_later"))
+    return states.merge(later, on=["country_code", "year"], suffixes=("", "_later"))
+
+
+def analogues(pairs: pd.DataFrame, country: int, year: int, horizon: int) -> Analogues:
+    """The analogues of ``country`` in ``year`` from ``analogue_pairs``' rows."""
     pairs = pairs[(pairs["country_code"] != country) & (pairs["year"] <= year - horizon)]
     start = pairs[["x0", "x1"]].to_numpy(dtype=np.float64)
     return Analogues(start, pairs[["x0_later", "x1_later"]].to_numpy(dtype=np.float64) - start)
@@ -93,10 +98,12 @@ def forecasts(states: pd.DataFrame, year: int, settings: GrowthSettings) -> pd.D
     now = states[states["year"] == year].sort_values("country_code")
     earlier = states[states["year"] == year - h].set_index("country_code")["x1"]
     tail = (1 - settings.interval) / 2
+    pairs = analogue_pairs(states, h)
+    pairs = pairs[pairs["year"] <= year - h]  # the same rows, in the same order, as per country
     rows = []
     for country, x0, x1 in now[["country_code", "x0", "x1"]].itertuples(index=False):
         point = np.array([x0, x1])
-        found = analogues(states, int(country), year, h)
+        found = analogues(pairs, int(country), year, h)
         mean = var = np.full(2, np.nan)
         low = high = np.nan
         if len(found.moves):

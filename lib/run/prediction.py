@@ -112,7 +112,7 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
         outputs = prediction_outputs(
             spark, grid, scores, settings, years, uri if arrow else None, files
         )
-        cached = [outputs.cached]
+        cached = [outputs.cached] if outputs.cached is not None else []
         try:
             if arrow:
                 replaced = delta.table_years(spark, warehouse, PRODUCT_OPPORTUNITIES) | set(years)
