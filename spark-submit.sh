@@ -210,7 +210,7 @@ case "$master" in
     # s3a:// in local mode: the S3A connector on the driver's class path (the executors share
     # its JVM), resolved on first use. A cluster has its own (docs/cluster.md).
     case " ${app_and_args[*]} " in *s3a://*) ensure_s3a_jars ;; esac
-    s3a=$(ls "$JARS_DIR"/s3a/*.jar 2>/dev/null | paste -sd: -)
+    s3a=$(ls "$JARS_DIR"/s3a/*.jar 2>/dev/null | paste -sd: - || true)  # none before --bootstrap
     [ -z "$s3a" ] || extra+=(--driver-class-path "$s3a") ;;
 esac
 # An S3-compatible endpoint named by AWS_ENDPOINT_URL: S3A's settings for it (lib.io.object_stores;
