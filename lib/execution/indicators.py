@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 
@@ -50,6 +50,15 @@ from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib.classifications.products import product_descriptions
+from lib.execution.distributed.choice import (
+    DISTRIBUTED,
+    IN_TASK,
+    MatrixShape,
+    choices,
+    describe,
+    year_shapes,
+)
+from lib.execution.distributed.tables import distributed_tables
 from lib.execution.exports import (
     ProductSelection,
     exports_for_indicators,
@@ -131,6 +140,8 @@ class IndicatorSettings:
     smoothing_years: int
     country_attributes: str | None  # input.country_attributes: a CSV of GDP per capita ...
     year: YearSettings  # the yearly core's options (without the attributes, loaded here)
+    matrix: str = IN_TASK  # execution.matrix: auto, in_task or distributed
+    partitions: int = 8  # spark.shuffle_partitions: the distributed path's tasks
 
 
 @dataclass
@@ -151,6 +162,7 @@ class IndicatorTables:
     product_proximity: DataFrame | None = None
     product_bicm_links: DataFrame | None = None
     cached: tuple[DataFrame, ...] = ()
+    paths: dict[int, str] = field(default_factory=dict)  # year -> in_task or distributed
 
     def release(self) -> None:
         for df in self.cached:
@@ -171,18 +183,41 @@ def compute_indicators(
     products = delta.read_arrow(spark, warehouse, delta.PRODUCTS, ["product", "description"])
     attributes = load_country_attributes(stage.country_attributes, names)
     settings = replace(stage.year, attributes=attributes)
+    # BACI: an upper bound of each year's shape from the code lists (no pass over the flows).
+    level = int(stage.products.level[2:])
+    codes = products.column("product").to_pylist()
+    n_products = len({str(c)[:level] for c in codes})
+    bound = MatrixShape(len(names), n_products, len(names) * n_products)
+    paths = _announce(stage.matrix, {y: bound for y in years})
     # With smoothing a year's task needs the exports of its window (lib.measures.smoothing).
     read_years = source_years(years, stage.smoothing_years)
     flow_files = None
-    if use_arrow_writer(stage.writer, warehouse):
+    if use_arrow_writer(stage.writer, warehouse) and DISTRIBUTED not in paths.values():
         flows_uri = delta.table_path(warehouse, delta.FLOWS)
         flow_files = data_files_by_year(flows_uri, flows_version, read_years)
     if flow_files is not None:
         small, written, large, cached = _arrow_tasks(spark, stage, settings, flow_files, years)
     else:
-        small, written, large, cached = _spark_tasks(spark, stage, settings, years)
+        small, written, large, cached = _spark_tasks(spark, stage, settings, years, paths)
     descriptions = product_descriptions(products.to_pandas(), stage.products.level)
-    return _tables(small, written, large, cached, names, descriptions)
+    return _tables(small, written, large, cached, names, descriptions, paths)
+
+
+def _announce(mode: str, shapes: dict[int, MatrixShape]) -> dict[int, str]:
+    """Each year's path (``lib.execution.distributed.choice``), said on the progress line: one
+    line for the in-task years, one a year for the distributed ones."""
+    paths = choices(mode, shapes)
+    in_task = [y for y in sorted(paths) if paths[y] == IN_TASK]
+    if in_task:
+        largest = max(in_task, key=lambda y: shapes[y].in_task_bytes)
+        progress.note(
+            f"matrix ({mode}): {len(in_task)} year(s) in-task; largest "
+            + describe(largest, IN_TASK, shapes[largest])
+        )
+    for y in sorted(paths):
+        if paths[y] == DISTRIBUTED:
+            progress.note(f"matrix ({mode}): " + describe(y, DISTRIBUTED, shapes[y]))
+    return paths
 
 
 def indicators_from_exports(
@@ -192,12 +227,15 @@ def indicators_from_exports(
     settings: YearSettings,
     smoothing_years: int,
     years: list[int],
+    matrix: str = IN_TASK,
+    partitions: int = 8,
 ) -> IndicatorTables:
     """The same yearly tasks on exports rows that do not come from BACI flows (a place x
     activity table: ``lib.run.place_activity``): ``exports`` has year, country_code, product,
     export_value; ``names`` country_code, iso3, country_name; ``descriptions`` product,
     description. Every country with a row is in ``country_year``. The Spark writer's passes
-    (``_spark_tasks``) run them."""
+    (``_spark_tasks``) run them; ``matrix`` (execution.matrix) sends a year to the distributed
+    path, under ``auto`` from its shape (one aggregation of ``exports``)."""
     traded = {
         year: group["country_code"].to_numpy()
         for year, group in exports.select("year", "country_code")
@@ -205,12 +243,17 @@ def indicators_from_exports(
         .toPandas()
         .groupby("year")
     }
+    shapes = year_shapes(exports) if matrix != IN_TASK else {}
+    shapes = {y: shapes.get(y, MatrixShape(0, 0, 0)) for y in years}
+    paths = _announce(matrix, shapes) if matrix != IN_TASK else {y: IN_TASK for y in years}
     exports = _windowed(exports, years, smoothing_years)
-    small, written, large, cached = _exports_tasks(exports, traded, settings, years)
-    return _tables(small, written, large, cached, names, descriptions)
+    small, written, large, cached = _split_tasks(
+        exports, traded, settings, years, paths, partitions
+    )
+    return _tables(small, written, large, cached, names, descriptions, paths)
 
 
-def _tables(small, written, large, cached, names, descriptions) -> IndicatorTables:
+def _tables(small, written, large, cached, names, descriptions, paths) -> IndicatorTables:
     return IndicatorTables(
         country_year=_country_year(small["traded"], small["country"], names),
         product_year=_product_year(small["product"], descriptions),
@@ -220,6 +263,7 @@ def _tables(small, written, large, cached, names, descriptions) -> IndicatorTabl
         product_proximity=large.get(delta.PRODUCT_PROXIMITY),
         product_bicm_links=large.get(delta.PRODUCT_BICM_LINKS),
         cached=cached,
+        paths=paths,
     )
 
 
@@ -340,10 +384,15 @@ def _arrow_tasks(
 
 
 def _spark_tasks(
-    spark: SparkSession, stage: IndicatorSettings, settings: YearSettings, years: list[int]
+    spark: SparkSession,
+    stage: IndicatorSettings,
+    settings: YearSettings,
+    years: list[int],
+    paths: dict[int, str],
 ):
-    """Spark aggregates the flows; the yearly tasks run on one partition per year, three
-    passes (small rows, grid, proximity pairs), the large ones streamed to Spark's writer."""
+    """Spark aggregates the flows; the in-task years run on one partition per year, three
+    passes (small rows, grid, proximity pairs), the large ones streamed to Spark's writer;
+    the distributed years on the distributed path."""
     window = stage.smoothing_years
     flows = delta.read_table(spark, stage.warehouse, delta.FLOWS).where(
         F.col("year").isin(source_years(years, window))
@@ -353,7 +402,78 @@ def _spark_tasks(
         for year, group in _traded(flows).toPandas().groupby("year")
     }
     exports = _windowed(exports_for_indicators(flows, stage.products), years, window)
-    return _exports_tasks(exports, traded, settings, years)
+    return _split_tasks(exports, traded, settings, years, paths, stage.partitions)
+
+
+def _split_tasks(exports, traded, settings, years, paths, partitions):
+    """The in-task years by ``_exports_tasks``, the distributed ones by
+    ``lib.execution.distributed.tables``; their rows put together."""
+    in_task = [y for y in years if paths.get(y, IN_TASK) == IN_TASK]
+    distributed = [y for y in years if paths.get(y) == DISTRIBUTED]
+    parts = []
+    if in_task:
+        rows = exports.where(F.col("year").isin(in_task)) if distributed else exports
+        parts.append(_exports_tasks(rows, traded, settings, in_task))
+    if distributed:
+        parts.append(
+            _distributed_tasks(
+                exports.where(F.col("year").isin(distributed)),
+                traded,
+                settings,
+                distributed,
+                partitions,
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    (small_a, _, large_a, cached_a), (small_b, _, large_b, cached_b) = parts
+    small = {name: pa.concat_tables([small_a[name], small_b[name]]) for name in small_a}
+    large = {name: large_a[name].unionByName(large_b[name]) for name in large_a if name in large_b}
+    return small, {}, large, cached_a + cached_b
+
+
+def _distributed_tasks(exports, traded, settings, years, partitions):
+    """The distributed path's rows (``distributed_tables``) as the yearly tasks' output."""
+    spark = exports.sparkSession
+    attributes = None
+    if settings.attributes is not None:
+        rows = settings.attributes.rows[["year", "country_code", "population", "gdp_per_capita"]]
+        attributes = spark.createDataFrame(
+            rows.rename(columns={"country_code": "place"}).astype(
+                {"year": "int32", "place": "int64", "population": float, "gdp_per_capita": float}
+            ),
+            "year int, place long, population double, gdp_per_capita double",
+        )
+    out = distributed_tables(spark, exports, settings, partitions, attributes)
+    traded_rows = pd.DataFrame(
+        {
+            "year": np.concatenate(
+                [np.full(len(traded.get(y, [])), y, np.int32) for y in years] or [[]]
+            ).astype(np.int32),
+            "country_code": np.concatenate(
+                [np.asarray(traded.get(y, []), np.int32) for y in years] or [[]]
+            ).astype(np.int32),
+        }
+    )
+    small = {
+        "country": _arrow(out.country, COUNTRY_SUMMARY_SCHEMA),
+        "product": _arrow(out.product, PRODUCT_SUMMARY_SCHEMA),
+        "convergence": _arrow(out.convergence, CONVERGENCE_SCHEMA),
+        "traded": _arrow(traded_rows, TRADED_SCHEMA),
+    }
+    large = {delta.COUNTRY_PRODUCT_YEAR: _cast(out.grid, GRID_SCHEMA)}
+    if out.proximity is not None:
+        large[delta.PRODUCT_PROXIMITY] = _cast(out.proximity, PROXIMITY_SCHEMA)
+    return small, {}, large, out.cached
+
+
+def _arrow(frame: pd.DataFrame, schema: T.StructType) -> pa.Table:
+    arrow = to_arrow_schema(schema)
+    return pa.Table.from_pandas(conformed_frame(frame, schema), schema=arrow, preserve_index=False)
+
+
+def _cast(df: DataFrame, schema: T.StructType) -> DataFrame:
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
 def _windowed(exports: DataFrame, years: list[int], window: int) -> DataFrame:

@@ -85,25 +85,62 @@ def eci_pci_matrix(M: np.ndarray, normalization: str = ATLAS) -> EciResult:
     e = e * _sign(e, d)
     kp = (sub.T @ e) / u / lambda2
 
-    if normalization == ATLAS:
-        mean = e.mean()
-        sd = np.sqrt(P * np.sum((e - mean) ** 2) / (C * P - 1))
-        eci, pci = (e - mean) / sd, (kp - mean) / sd
-    else:
-        eci = (e - e.mean()) / e.std(ddof=1)
-        pci = (kp - kp.mean()) / kp.std(ddof=1) if P > 1 else np.full(P, np.nan)
+    mean, sd, pci = normalised_scale(normalization, C, P, e.mean(), np.sum((e - e.mean()) ** 2), kp)
+    eci = (e - mean) / sd
     mean_pci = (sub @ pci) / d
     return EciResult(expand(eci, ac), expand(pci, ap), expand(mean_pci, ac), lambda2)
 
 
-def _sign(e: np.ndarray, d: np.ndarray) -> float:
-    """+1 or -1 so that corr(sign * e, diversity) > 0.
+def normalised_scale(
+    normalization: str, C: int, P: int, mean_e: float, squares_e: float, kp: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """(mean, sd, PCI) of the normalisation, from the place side's mean and sum of squared
+    deviations (so that a distributed path can reduce them): ECI = (e - mean) / sd.
 
-    WHY the fallback: with equal diversities the correlation is undefined; then the sign puts the
-    largest-magnitude entry positive, which is arbitrary but deterministic.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.corrcoef(e, d)[0, 1] if d.std() > 0 else np.nan
-    if np.isfinite(corr) and corr != 0:
-        return 1.0 if corr > 0 else -1.0
-    return 1.0 if e[np.argmax(np.abs(e))] > 0 else -1.0
+    ``atlas``: sd = sqrt(P * sum (e - m)^2 / (C P - 1)), PCI = (kp - m) / sd; ``zscore``:
+    sd = sample sd of e, PCI z-scored on its own (NaN with a single activity)."""
+    if normalization == ATLAS:
+        sd = np.sqrt(P * squares_e / (C * P - 1))
+        return mean_e, sd, (kp - mean_e) / sd
+    sd = np.sqrt(squares_e / (C - 1))
+    pci = (kp - kp.mean()) / kp.std(ddof=1) if P > 1 else np.full(P, np.nan)
+    return mean_e, sd, pci
+
+
+def weighted_cooccurrence(rows: np.ndarray) -> np.ndarray:
+    """M^T D^-1 M of a block of whole places (dense 0/1 rows): the blocks' sum is the
+    activity-side matrix of ECI (``pci_from_activity_matrix``)."""
+    d = rows.sum(axis=1)
+    keep = d > 0
+    return rows[keep].T @ (rows[keep] / d[keep, None])
+
+
+def pci_from_activity_matrix(W: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """PCI's raw eigenvector from the activity side only: Mpp = U^-1 M^T D^-1 M = U^-1 W has
+    the eigenvalues of Mcc, and its lambda2-eigenvector kp satisfies e = D^-1 M kp (a place's
+    ECI is the mean kp of its activities) -- the same e and kp as ``eci_pci_matrix`` up to a
+    positive factor, which every normalisation removes (the sign is set from e afterwards).
+    Symmetric form: S = U^-1/2 W U^-1/2 (``eigh``), kp = U^-1/2 w. None when lambda2 is
+    undefined (fewer than 2 activities) or ~0. WHY: no place x place matrix, for tall years."""
+    if W.shape[0] < 2:
+        return None
+    root = np.sqrt(u)
+    eigenvalues, vectors = np.linalg.eigh(W / root[:, None] / root[None, :])
+    lambda2 = float(eigenvalues[-2])
+    if lambda2 < MIN_EIGENVALUE:
+        return None
+    return vectors[:, -2] / root, lambda2
+
+
+def orientation(covariance: float, variance_d: float, largest: float) -> float:
+    """+1 or -1 so that corr(sign * e, diversity) > 0 (from the covariance of e and d and the
+    variance of d); with equal diversities, the sign of the largest-magnitude e (``largest``)."""
+    if variance_d > 0 and np.isfinite(covariance) and covariance != 0:
+        return 1.0 if covariance > 0 else -1.0
+    return 1.0 if largest > 0 else -1.0
+
+
+def _sign(e: np.ndarray, d: np.ndarray) -> float:
+    """+1 or -1 so that corr(sign * e, diversity) > 0 (``orientation``)."""
+    covariance = float(np.mean((e - e.mean()) * (d - d.mean())))
+    return orientation(covariance, float(d.var()), float(e[np.argmax(np.abs(e))]))

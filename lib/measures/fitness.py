@@ -74,8 +74,8 @@ def iterate_fitness(
     if not (shape[0] and shape[1]):
         return F_vec, Q_vec, iterations, final_change
     for step in range(1, max_iterations + 1):
-        F_new, Q_new = _normalised_update(*products(F_vec, Q_vec))
-        if not (_usable(F_new) and _usable(Q_new)):
+        F_new, Q_new = normalised_update(*products(F_vec, Q_vec))
+        if not (usable(F_new) and usable(Q_new)):
             break  # underflow: keep the last finite iterate
         change = max(np.max(np.abs(F_new - F_vec)), np.max(np.abs(Q_new - Q_vec)))
         F_vec, Q_vec, iterations, final_change = F_new, Q_new, step, float(change)
@@ -84,7 +84,7 @@ def iterate_fitness(
     return F_vec, Q_vec, iterations, final_change
 
 
-def _normalised_update(f_tilde: np.ndarray, col_sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def normalised_update(f_tilde: np.ndarray, col_sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """F = F~ / mean(F~); Q~ = 1 / s; Q = Q~ / mean(Q~)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         F_new = f_tilde / f_tilde.mean()
@@ -93,6 +93,6 @@ def _normalised_update(f_tilde: np.ndarray, col_sums: np.ndarray) -> tuple[np.nd
     return F_new, Q_new
 
 
-def _usable(values: np.ndarray) -> bool:
+def usable(values: np.ndarray) -> bool:
     """All finite and > 0 (NaN fails both comparisons)."""
     return bool(values.min() > 0 and values.max() < np.inf)

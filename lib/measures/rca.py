@@ -55,3 +55,25 @@ def population_rca(X: np.ndarray, population: np.ndarray) -> np.ndarray:
         per_person = X[known].sum(axis=0) / population[known].sum()
         rpop = np.where(X > 0, X / population[:, None] / per_person[None, :], 0.0)
     return np.where(known[:, None], rpop, np.nan)
+
+
+PRESENCE_TESTS = ("rca", "rpop", "both")
+
+
+def presence_by_test(
+    rca: np.ndarray,
+    rpop: np.ndarray,
+    test: str,
+    threshold: float = 1.0,
+    strict: bool = False,
+    rpop_threshold: float = 1.0,
+) -> np.ndarray:
+    """M (0.0 / 1.0) by the presence test (Stata ecomplexity / py-ecomplexity): ``rca`` RCA >=
+    threshold (> if strict); ``rpop`` RPOP >= rpop_threshold; ``both`` either. NaN RPOP (no
+    population) is never present by RPOP. Works on matrices and on rows alike (the in-task
+    and the distributed paths)."""
+    by_rca = binary_presence(rca, threshold, strict)
+    by_rpop = binary_presence(np.nan_to_num(rpop), rpop_threshold)
+    if test not in PRESENCE_TESTS:
+        raise ValueError(f"presence test must be one of {', '.join(PRESENCE_TESTS)}: {test!r}")
+    return {"rca": by_rca, "rpop": by_rpop, "both": np.maximum(by_rca, by_rpop)}[test]

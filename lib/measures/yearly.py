@@ -47,7 +47,7 @@ from lib.measures.product_space import (
     selected_cells,
 )
 from lib.measures.productivity import prody_expy
-from lib.measures.rca import binary_presence, population_rca, revealed_comparative_advantage
+from lib.measures.rca import population_rca, presence_by_test, revealed_comparative_advantage
 from lib.measures.smoothing import smoothed_rows
 
 
@@ -175,11 +175,14 @@ def rca_and_presence(
     """
     rca, rca_difference = revealed_comparative_advantage(X)
     rpop = population_rca(X, population)
-    by_rca = binary_presence(rca, settings.rca_threshold, settings.rca_strict)
-    by_rpop = binary_presence(np.nan_to_num(rpop), settings.rpop_threshold)
-    M = {"rca": by_rca, "rpop": by_rpop, "both": np.maximum(by_rca, by_rpop)}[
-        settings.presence_test
-    ]
+    M = presence_by_test(
+        rca,
+        rpop,
+        settings.presence_test,
+        settings.rca_threshold,
+        settings.rca_strict,
+        settings.rpop_threshold,
+    )
     return rca, rca_difference, rpop, M
 
 

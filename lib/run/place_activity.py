@@ -328,17 +328,36 @@ def run_place_activity(
             )
         ).toPandas()
         tables = indicators_from_exports(
-            exports, names, descriptions, settings, config.rca.smoothing_years, years
+            exports,
+            names,
+            descriptions,
+            settings,
+            config.rca.smoothing_years,
+            years,
+            matrix=config.execution.matrix,
+            partitions=config.spark.shuffle_partitions,
         )
         try:
             write_indicators(spark, tables, places, warehouse, run, years)
         finally:
             tables.release()
+    # The regional measures hold a year's dense matrix in one task: the years on the
+    # distributed path (too large for one, lib.execution.distributed.choice) go without them.
+    regional_years = [y for y in years if tables.paths.get(y, "in_task") == "in_task"]
+    if len(regional_years) < len(years):
+        from lib.run import progress
+
+        progress.note(
+            "regional measures (place_structure_year ...) skipped for the distributed years "
+            f"{sorted(set(years) - set(regional_years))}: they need the year in one task"
+        )
+    regional_rows = rows.where(F.col("year").isin(regional_years))
     with stage(run, "regional"):
-        exports = exports_rows(rows, places_df).repartition("year")
-        for name, df in regional_tables(exports, settings, codes).items():
-            predicate = delta.year_predicate(years)
-            delta.write_table(df, warehouse, name, run.run_id, replace_where=predicate)
+        if regional_years:
+            exports = exports_rows(regional_rows, places_df).repartition("year")
+            for name, df in regional_tables(exports, settings, codes).items():
+                predicate = delta.year_predicate(regional_years)
+                delta.write_table(df, warehouse, name, run.run_id, replace_where=predicate)
     places_df.unpersist()
     activities.unpersist()
     catalog.register_tables(spark, config.output)  # with output.catalog_database

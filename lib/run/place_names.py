@@ -97,6 +97,8 @@ def write_indicators(
     """The yearly core's tables (``lib.execution.indicators.IndicatorTables``) under their place
     x activity names (``lib.tables.naming``), replacing the years computed."""
     predicate = delta.year_predicate(years)
+    for year, path in tables.paths.items():  # which path computed each year (execution.matrix)
+        run.row_counts[f"indicators.{path}.{year}"] = 1
     codes = places["place"].to_numpy(object)
     small = {
         TABLE_NAMES[delta.COUNTRY_YEAR]: named_arrow(tables.country_year, codes),

@@ -75,6 +75,8 @@ def indicator_settings(config: Config) -> IndicatorSettings:
         smoothing_years=config.rca.smoothing_years,
         country_attributes=config.input.country_attributes or None,
         year=year_settings(config),
+        matrix=config.execution.matrix,
+        partitions=config.spark.shuffle_partitions,
     )
 
 

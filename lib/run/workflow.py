@@ -314,6 +314,8 @@ def write_indicator_tables(
     """Replace the years in every output table, one commit per table: the files the yearly
     tasks wrote are committed (arrow writer), the other tables written by Spark's writer."""
     predicate = delta.year_predicate(years)
+    for year, path in tables.paths.items():  # which path computed each year (execution.matrix)
+        run.row_counts[f"indicators.{path}.{year}"] = 1
     small = {
         delta.COUNTRY_YEAR: tables.country_year,
         delta.PRODUCT_YEAR: tables.product_year,

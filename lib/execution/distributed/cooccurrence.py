@@ -12,7 +12,8 @@ formula of its own (``cooccurrence`` is the in-task kernel).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -118,9 +119,13 @@ def dense_rows(place: np.ndarray, a: np.ndarray, P: int) -> tuple[np.ndarray, np
     return places, rows
 
 
-def _partial_cooccurrence(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _partial_cooccurrence(
+    batches: Iterator[pa.RecordBatch], kernel: Callable[[np.ndarray], np.ndarray] = cooccurrence
+) -> Iterator[pa.RecordBatch]:
     """One task: its places' share of each year's C (rows sorted by year, place; a place is
-    never split across chunks, a year's partial is emitted when the next year starts)."""
+    never split across chunks, a year's partial is emitted when the next year starts).
+    ``kernel`` maps dense place rows to their P x P share: ``cooccurrence`` (M^T M) or ECI's
+    ``weighted_cooccurrence`` (M^T D^-1 M), both whole-place (a place's row is never split)."""
     state: dict[str, object] = {"year": None, "C": None}
 
     def emit() -> Iterator[pa.RecordBatch]:
@@ -154,7 +159,7 @@ def _partial_cooccurrence(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Reco
             for i in range(0, starts.size, step):
                 lo = starts[i]
                 hi = starts[i + step] if i + step < starts.size else place.size
-                state["C"] += cooccurrence(dense_rows(place[lo:hi], a[lo:hi], P)[1])
+                state["C"] += kernel(dense_rows(place[lo:hi], a[lo:hi], P)[1])
 
     pending: pa.Table | None = None
     for batch in batches:
@@ -186,14 +191,20 @@ def _summed_rows(table: pa.Table) -> pa.Table:
     )
 
 
-def cooccurrence_rows(ones: DataFrame, activities: DataFrame, partitions: int) -> DataFrame:
-    """year, a, activity, ubiquity, activities, c: row a of each year's C = M^T M, from
-    ``partitions`` tasks each holding one partial P x P at a time."""
+def cooccurrence_rows(
+    ones: DataFrame,
+    activities: DataFrame,
+    partitions: int,
+    kernel: Callable[[np.ndarray], np.ndarray] = cooccurrence,
+) -> DataFrame:
+    """year, a, activity, ubiquity, activities, c: row a of each year's C = M^T M (or of
+    another whole-place ``kernel``'s sum), from ``partitions`` tasks each holding one partial
+    P x P at a time."""
     partial = (
         ones.select("year", "place", "a", "activities")
         .repartition(partitions, "year", "place")
         .sortWithinPartitions("year", "place")
-        .mapInArrow(_partial_cooccurrence, C_ROWS)
+        .mapInArrow(functools.partial(_partial_cooccurrence, kernel=kernel), C_ROWS)
     )
     rows = partial.groupBy("year", "a").applyInArrow(_summed_rows, C_ROWS)
     return rows.join(activities, ["year", "a"])

@@ -16,10 +16,12 @@ from lib.run.config.loading import (  # noqa: F401
     parse_overrides,
 )
 from lib.run.config.sections import (  # noqa: F401
+    MATRIX_MODES,
     MIN_DELETED_FILE_RETENTION_DAYS,
     ConfigError,
     CountriesConfig,
     EciConfig,
+    ExecutionConfig,
     FitnessConfig,
     InputConfig,
     OutputConfig,

@@ -19,6 +19,7 @@ from lib.run.config.sections import (
     ConfigError,
     CountriesConfig,
     EciConfig,
+    ExecutionConfig,
     FitnessConfig,
     InputConfig,
     OutputConfig,
@@ -48,6 +49,7 @@ class Config:
     eci: EciConfig = field(default_factory=EciConfig)
     product_space: ProductSpaceConfig = field(default_factory=ProductSpaceConfig)
     prediction: PredictionConfig = field(default_factory=PredictionConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
 

@@ -262,6 +262,19 @@ class PredictionConfig:
             raise ConfigError("prediction.sps_sigma", "must be positive")
 
 
+MATRIX_MODES = ("auto", "in_task", "distributed")
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """How a year's place x activity matrix is computed (docs/execution.md, "Which path")."""
+
+    # in_task: one Spark task a year, dense numpy (BACI); distributed: Spark window
+    # aggregations and distributed matrix updates (tall tables); auto: per year, from the
+    # matrix's shape against the budget of a Python task (lib.execution.distributed.choice).
+    matrix: Literal["auto", "in_task", "distributed"] = "auto"
+
+
 @dataclass(frozen=True)
 class SparkConfig:
     shuffle_partitions: int = 8

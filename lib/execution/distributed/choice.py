@@ -1,0 +1,92 @@
+"""Which path computes a year's matrix: ``execution.matrix`` = auto, in_task or distributed.
+
+The in-task path (``lib.measures.yearly`` in one Spark task a year) holds the year as dense
+place x activity float64 matrices; the distributed path (this package) never does. ``auto``
+decides per year from the matrix's shape against the budget of one Python task:
+
+    in-task bytes ~ 128 x places x activities      (about 16 dense float64 copies: X, RCA,
+                                                    RCA difference, RPOP, M, density, COG,
+                                                    the grid's rows, the long input rows ...)
+
+A year runs in-task when that estimate is at most ``IN_TASK_BUDGET`` = 0.6 GiB (three quarters
+of the 0.8 GiB a Python task may use: the rest is the interpreter, pyarrow and Spark's Arrow
+buffers), i.e. up to ~5 million place x activity cells. The activities x activities matrices
+(proximity, co-occurrence: 16 x activities^2 bytes, 0.4 GiB at 5,000) do not decide: both
+paths hold them in a task (``lib.execution.distributed.cooccurrence.MAX_ACTIVITIES``). Nor do
+the nonzeros: the dense cells bound them in-task, and they are what the distributed path's cost
+grows with; all three are shown and logged. BACI is far below: HS6, 240 countries x 5,200
+products, is 0.15 GiB; County Business Patterns (3,100 counties x 1,000 industries) 0.37 GiB:
+in-task. 100,000 places x 1,000 activities is 12 GiB: distributed.
+
+Must not: touch Spark beyond the one shape aggregation (``year_shapes``), or compute an
+indicator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+IN_TASK = "in_task"
+DISTRIBUTED = "distributed"
+AUTO = "auto"
+GIB = 1024**3
+IN_TASK_BUDGET = int(0.6 * GIB)
+
+
+@dataclass(frozen=True)
+class MatrixShape:
+    """One year's place x activity matrix: its size and nonzeros (an upper bound will do)."""
+
+    places: int
+    activities: int
+    nonzeros: int
+
+    @property
+    def in_task_bytes(self) -> int:
+        """The in-task path's estimated peak memory for this year (module docstring)."""
+        return 128 * self.places * self.activities
+
+
+def choose(mode: str, shape: MatrixShape) -> str:
+    """``in_task`` or ``distributed`` for a year of ``shape`` under ``execution.matrix``."""
+    if mode in (IN_TASK, DISTRIBUTED):
+        return mode
+    if mode != AUTO:
+        raise ValueError(f"execution.matrix must be auto, in_task or distributed: {mode!r}")
+    return IN_TASK if shape.in_task_bytes <= IN_TASK_BUDGET else DISTRIBUTED
+
+
+def choices(mode: str, shapes: dict[int, MatrixShape]) -> dict[int, str]:
+    """The path of every year."""
+    return {year: choose(mode, shape) for year, shape in shapes.items()}
+
+
+def describe(year: int, path: str, shape: MatrixShape) -> str:
+    """The progress line's words for a year's decision."""
+    return (
+        f"{year}: {path} ({shape.places:,} places x {shape.activities:,} activities, "
+        f"{shape.nonzeros:,} nonzeros; in-task estimate {shape.in_task_bytes / GIB:.2f} GiB, "
+        f"budget {IN_TASK_BUDGET / GIB:.2f} GiB)"
+    )
+
+
+def year_shapes(exports: DataFrame) -> dict[int, MatrixShape]:
+    """places, activities and nonzeros of every year of exports rows (year, country_code,
+    product, export_value): one aggregation, a row a year on the driver."""
+    rows = (
+        exports.where(F.col("export_value") > 0)
+        .groupBy("year")
+        .agg(
+            F.countDistinct("country_code").alias("places"),
+            F.countDistinct("product").alias("activities"),
+            F.count(F.lit(1)).alias("nonzeros"),
+        )
+        .collect()
+    )
+    return {
+        int(r["year"]): MatrixShape(int(r["places"]), int(r["activities"]), int(r["nonzeros"]))
+        for r in rows
+    }
