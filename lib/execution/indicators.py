@@ -50,15 +50,8 @@ from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib.classifications.products import product_descriptions
-from lib.execution.distributed.choice import (
-    DISTRIBUTED,
-    IN_TASK,
-    MatrixShape,
-    choices,
-    describe,
-    year_shapes,
-)
-from lib.execution.distributed.tables import distributed_tables
+from lib.execution.distributed.choice import DISTRIBUTED, IN_TASK, MatrixShape, year_shapes
+from lib.execution.distributed.wiring import announce, distributed_tasks
 from lib.execution.exports import (
     ProductSelection,
     exports_for_indicators,
@@ -188,7 +181,7 @@ def compute_indicators(
     codes = products.column("product").to_pylist()
     n_products = len({str(c)[:level] for c in codes})
     bound = MatrixShape(len(names), n_products, len(names) * n_products)
-    paths = _announce(stage.matrix, {y: bound for y in years})
+    paths = announce(stage.matrix, {y: bound for y in years})
     # With smoothing a year's task needs the exports of its window (lib.measures.smoothing).
     read_years = source_years(years, stage.smoothing_years)
     flow_files = None
@@ -201,23 +194,6 @@ def compute_indicators(
         small, written, large, cached = _spark_tasks(spark, stage, settings, years, paths)
     descriptions = product_descriptions(products.to_pandas(), stage.products.level)
     return _tables(small, written, large, cached, names, descriptions, paths)
-
-
-def _announce(mode: str, shapes: dict[int, MatrixShape]) -> dict[int, str]:
-    """Each year's path (``lib.execution.distributed.choice``), said on the progress line: one
-    line for the in-task years, one a year for the distributed ones."""
-    paths = choices(mode, shapes)
-    in_task = [y for y in sorted(paths) if paths[y] == IN_TASK]
-    if in_task:
-        largest = max(in_task, key=lambda y: shapes[y].in_task_bytes)
-        progress.note(
-            f"matrix ({mode}): {len(in_task)} year(s) in-task; largest "
-            + describe(largest, IN_TASK, shapes[largest])
-        )
-    for y in sorted(paths):
-        if paths[y] == DISTRIBUTED:
-            progress.note(f"matrix ({mode}): " + describe(y, DISTRIBUTED, shapes[y]))
-    return paths
 
 
 def indicators_from_exports(
@@ -245,7 +221,7 @@ def indicators_from_exports(
     }
     shapes = year_shapes(exports) if matrix != IN_TASK else {}
     shapes = {y: shapes.get(y, MatrixShape(0, 0, 0)) for y in years}
-    paths = _announce(matrix, shapes) if matrix != IN_TASK else {y: IN_TASK for y in years}
+    paths = announce(matrix, shapes) if matrix != IN_TASK else {y: IN_TASK for y in years}
     exports = _windowed(exports, years, smoothing_years)
     small, written, large, cached = _split_tasks(
         exports, traded, settings, years, paths, partitions
@@ -416,7 +392,7 @@ def _split_tasks(exports, traded, settings, years, paths, partitions):
         parts.append(_exports_tasks(rows, traded, settings, in_task))
     if distributed:
         parts.append(
-            _distributed_tasks(
+            distributed_tasks(
                 exports.where(F.col("year").isin(distributed)),
                 traded,
                 settings,
@@ -430,50 +406,6 @@ def _split_tasks(exports, traded, settings, years, paths, partitions):
     small = {name: pa.concat_tables([small_a[name], small_b[name]]) for name in small_a}
     large = {name: large_a[name].unionByName(large_b[name]) for name in large_a if name in large_b}
     return small, {}, large, cached_a + cached_b
-
-
-def _distributed_tasks(exports, traded, settings, years, partitions):
-    """The distributed path's rows (``distributed_tables``) as the yearly tasks' output."""
-    spark = exports.sparkSession
-    attributes = None
-    if settings.attributes is not None:
-        rows = settings.attributes.rows[["year", "country_code", "population", "gdp_per_capita"]]
-        attributes = spark.createDataFrame(
-            rows.rename(columns={"country_code": "place"}).astype(
-                {"year": "int32", "place": "int64", "population": float, "gdp_per_capita": float}
-            ),
-            "year int, place long, population double, gdp_per_capita double",
-        )
-    out = distributed_tables(spark, exports, settings, partitions, attributes)
-    traded_rows = pd.DataFrame(
-        {
-            "year": np.concatenate(
-                [np.full(len(traded.get(y, [])), y, np.int32) for y in years] or [[]]
-            ).astype(np.int32),
-            "country_code": np.concatenate(
-                [np.asarray(traded.get(y, []), np.int32) for y in years] or [[]]
-            ).astype(np.int32),
-        }
-    )
-    small = {
-        "country": _arrow(out.country, COUNTRY_SUMMARY_SCHEMA),
-        "product": _arrow(out.product, PRODUCT_SUMMARY_SCHEMA),
-        "convergence": _arrow(out.convergence, CONVERGENCE_SCHEMA),
-        "traded": _arrow(traded_rows, TRADED_SCHEMA),
-    }
-    large = {delta.COUNTRY_PRODUCT_YEAR: _cast(out.grid, GRID_SCHEMA)}
-    if out.proximity is not None:
-        large[delta.PRODUCT_PROXIMITY] = _cast(out.proximity, PROXIMITY_SCHEMA)
-    return small, {}, large, out.cached
-
-
-def _arrow(frame: pd.DataFrame, schema: T.StructType) -> pa.Table:
-    arrow = to_arrow_schema(schema)
-    return pa.Table.from_pandas(conformed_frame(frame, schema), schema=arrow, preserve_index=False)
-
-
-def _cast(df: DataFrame, schema: T.StructType) -> DataFrame:
-    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
 def _windowed(exports: DataFrame, years: list[int], window: int) -> DataFrame:

@@ -138,3 +138,42 @@ def test_the_comparisons_catch_a_wrong_cell(tmp_path):
     flipped.loc[0, "mcp"] = 1 - flipped.loc[0, "mcp"]
     with pytest.raises(AssertionError):
         ref.rca_difference(flipped, matrix, expected)
+
+
+# --- the distributed path (execution.matrix = distributed) against the same references ------
+
+FAST_STEPS = 19  # one Spark job a step: 19 updates keep the default suite short
+
+
+@pytest.fixture(scope="module")
+def tall_distributed(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("tall_distributed")
+    source = root / "tall"
+    generate_tall(SPEC, source)
+    warehouse = str(root / "warehouse")
+    run_fitness_job(
+        spark,
+        *("--source", str(source), "--warehouse", warehouse),
+        *("--set", "execution.matrix=distributed", "--set", f"fitness.max_iterations={FAST_STEPS}"),
+        *("--set", "fitness.tolerance=0"),
+    )
+    return warehouse, pq.read_table(source).to_pandas()
+
+
+@pytest.mark.parametrize("year", SPEC.years)
+def test_distributed_rca_m_fitness_equal_the_sparse_reference(tall_distributed, year):
+    warehouse, rows = tall_distributed
+    log = _read(warehouse, "run_log").iloc[0]
+    assert dict(log["row_counts"])[f"indicators.distributed.{year}"] == 1
+    matrix = ref.sparse_year(rows[rows.year == year])
+    expected = ref.balassa(matrix.X)
+    grid = _read(warehouse, "place_activity_year").query("year == @year")
+    assert ref.rca_difference(grid, matrix, expected) < RELATIVE
+    assert expected.M.nnz == int(grid.mcp.sum()) > 0
+    fitness, complexity = ref.fitness_difference(
+        _read(warehouse, "place_year").query("year == @year"),
+        _read(warehouse, "activity_year").query("year == @year"),
+        matrix,
+        ref.fitness_complexity(expected.M, FAST_STEPS, 0.0),
+    )
+    assert fitness < RELATIVE and complexity < RELATIVE

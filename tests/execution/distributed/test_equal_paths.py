@@ -110,13 +110,30 @@ PRESETS = {
 }
 
 
-@pytest.mark.parametrize("data", sorted(DATASETS))
-@pytest.mark.parametrize("preset", sorted(PRESETS))
-def test_paths_equal(spark, data, preset):
+def _case(spark, data, preset):
     exports = DATASETS[data]()
     if data == "small":
         exports = _with_zero_year(exports)
     _both(spark, exports, **FAST, **PRESETS[preset])
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_paths_equal_small(spark, preset):
+    _case(spark, "small", preset)
+
+
+@pytest.mark.parametrize("preset", ["default", "atlas"])
+def test_paths_equal_regions(spark, preset):
+    _case(spark, "regions", preset)
+
+
+# The R package's world trade is also run through the job on both paths in the default suite
+# (test_job_paths.py); every preset on it is slow on a shared machine: the scale marker.
+@pytest.mark.scale
+@pytest.mark.parametrize("data", ["r_package", "regions"])
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_paths_equal_every_preset(spark, data, preset):
+    _case(spark, data, preset)
 
 
 def test_single_entry_and_ties(spark):

@@ -77,20 +77,20 @@ def distributed_job_args(source: str) -> list[str]:
 def assert_paths_equal(in_task: str, distributed: str) -> None:
     """Every table both warehouses hold is equal (1e-9 relative); the distributed grid's
     cells are the in-task grid's less those without exports and without density."""
-    keys = {
-        "country_year": ["year", "country_code"],
-        "product_year": ["year", "product"],
+    keys = {  # the place x activity tables (lib.tables.naming)
+        "place_year": ["year", "place"],
+        "activity_year": ["year", "activity"],
         "fitness_convergence": ["year"],
-        "product_proximity": ["year", "product_a", "product_b"],
+        "activity_proximity": ["year", "activity_a", "activity_b"],
     }
     for name, key in keys.items():
         _equal(_read(in_task, name), _read(distributed, name), key, name)
-    grid_keys = ["year", "country_code", "product"]
-    a, b = _read(in_task, "country_product_year"), _read(distributed, "country_product_year")
+    grid_keys = ["year", "place", "activity"]
+    a, b = _read(in_task, "place_activity_year"), _read(distributed, "place_activity_year")
     only = a.merge(b[grid_keys], on=grid_keys, how="left", indicator=True)
     only = only[only["_merge"] == "left_only"]
     assert only["density"].isna().all() and (only["export_value"] == 0).all()
-    _equal(a.merge(b[grid_keys], on=grid_keys), b, grid_keys, "country_product_year")
+    _equal(a.merge(b[grid_keys], on=grid_keys), b, grid_keys, "place_activity_year")
 
 
 def in_task_reference(spark, source: str, root: Path) -> str:

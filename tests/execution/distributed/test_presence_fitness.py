@@ -62,8 +62,10 @@ SETTINGS = {
 }
 
 
-@pytest.mark.parametrize("data", sorted(DATASETS))
-@pytest.mark.parametrize("name", sorted(SETTINGS))
+@pytest.mark.parametrize(
+    "data, name",
+    [("small", n) for n in sorted(SETTINGS)] + [("regions", "default"), ("r_package", "atlas")],
+)
 def test_presence_equals_in_task(spark, data, name):
     exports, settings = DATASETS[data](), SETTINGS[name]
     got = presence(spark.createDataFrame(exports), settings)
@@ -137,7 +139,7 @@ LONG = [
 ]
 
 
-@pytest.mark.parametrize("data", sorted(DATASETS))
+@pytest.mark.parametrize("data", ["regions", "small"])
 @pytest.mark.parametrize("settings", FAST, ids=["tacchella19", "nhefc7"])
 def test_fitness_equals_in_task(spark, data, settings):
     _fitness_case(spark, DATASETS[data](), settings)
@@ -145,7 +147,9 @@ def test_fitness_equals_in_task(spark, data, settings):
 
 @pytest.mark.scale
 @pytest.mark.parametrize("data", sorted(DATASETS))
-@pytest.mark.parametrize("settings", LONG, ids=["tacchella60", "nhefc_tol"])
+@pytest.mark.parametrize(
+    "settings", FAST + LONG, ids=["tacchella19", "nhefc7", "tacchella60", "nhefc_tol"]
+)
 def test_long_fitness_equals_in_task(spark, data, settings):
     _fitness_case(spark, DATASETS[data](), settings)
 

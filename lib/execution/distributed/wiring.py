@@ -1,0 +1,96 @@
+"""The distributed path plugged into the indicator stage (``lib.execution.indicators``).
+
+``announce`` says each year's path (``choice``) on the progress line; ``distributed_tasks``
+runs ``tables.distributed_tables`` on the years sent there and returns its rows in the shapes
+of the in-task yearly tasks' output (the small tables as Arrow with the tables' schemas, the
+large ones as DataFrames cast to them), so that the stage writes both alike.
+
+Must not hold a formula, read the config, or collect more than the small per-place and
+per-activity rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.pandas.types import to_arrow_schema
+
+from lib.execution.distributed.choice import DISTRIBUTED, IN_TASK, MatrixShape, choices, describe
+from lib.execution.distributed.tables import distributed_tables
+from lib.execution.years import conformed_frame
+from lib.io import delta
+from lib.run import progress
+from lib.tables import spark_schema
+
+COUNTRY_SUMMARY_SCHEMA = spark_schema("country_year", exclude=["iso3", "country_name"])
+PRODUCT_SUMMARY_SCHEMA = spark_schema("product_year", exclude=["description"])
+TRADED_SCHEMA = spark_schema("country_year", ["year", "country_code"])
+CONVERGENCE_SCHEMA = spark_schema("fitness_convergence")
+GRID_SCHEMA = spark_schema("country_product_year")
+PROXIMITY_SCHEMA = spark_schema("product_proximity")
+
+
+def announce(mode: str, shapes: dict[int, MatrixShape]) -> dict[int, str]:
+    """Each year's path (``lib.execution.distributed.choice``), said on the progress line: one
+    line for the in-task years, one a year for the distributed ones."""
+    paths = choices(mode, shapes)
+    in_task = [y for y in sorted(paths) if paths[y] == IN_TASK]
+    if in_task:
+        largest = max(in_task, key=lambda y: shapes[y].in_task_bytes)
+        progress.note(
+            f"matrix ({mode}): {len(in_task)} year(s) in-task; largest "
+            + describe(largest, IN_TASK, shapes[largest])
+        )
+    for y in sorted(paths):
+        if paths[y] == DISTRIBUTED:
+            progress.note(f"matrix ({mode}): " + describe(y, DISTRIBUTED, shapes[y]))
+    return paths
+
+
+def distributed_tasks(exports, traded, settings, years, partitions):
+    """The distributed path's rows (``distributed_tables``) as the yearly tasks' output:
+    (small Arrow tables by name, no files, large DataFrames by table, cached frames)."""
+    spark = exports.sparkSession
+    attributes = None
+    if settings.attributes is not None:
+        rows = settings.attributes.rows[["year", "country_code", "population", "gdp_per_capita"]]
+        attributes = spark.createDataFrame(
+            rows.rename(columns={"country_code": "place"}).astype(
+                {"year": "int32", "place": "int64", "population": float, "gdp_per_capita": float}
+            ),
+            "year int, place long, population double, gdp_per_capita double",
+        )
+    out = distributed_tables(spark, exports, settings, partitions, attributes)
+    traded_rows = pd.DataFrame(
+        {
+            "year": np.concatenate(
+                [np.full(len(traded.get(y, [])), y, np.int32) for y in years] or [[]]
+            ).astype(np.int32),
+            "country_code": np.concatenate(
+                [np.asarray(traded.get(y, []), np.int32) for y in years] or [[]]
+            ).astype(np.int32),
+        }
+    )
+    small = {
+        "country": _arrow(out.country, COUNTRY_SUMMARY_SCHEMA),
+        "product": _arrow(out.product, PRODUCT_SUMMARY_SCHEMA),
+        "convergence": _arrow(out.convergence, CONVERGENCE_SCHEMA),
+        "traded": _arrow(traded_rows, TRADED_SCHEMA),
+    }
+    large = {delta.COUNTRY_PRODUCT_YEAR: _cast(out.grid, GRID_SCHEMA)}
+    if out.proximity is not None:
+        large[delta.PRODUCT_PROXIMITY] = _cast(out.proximity, PROXIMITY_SCHEMA)
+    return small, {}, large, out.cached
+
+
+def _arrow(frame: pd.DataFrame, schema: T.StructType) -> pa.Table:
+    arrow = to_arrow_schema(schema)
+    return pa.Table.from_pandas(conformed_frame(frame, schema), schema=arrow, preserve_index=False)
+
+
+def _cast(df: DataFrame, schema: T.StructType) -> DataFrame:
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
