@@ -14,6 +14,7 @@ the plan grows with the step count (it must not), and the largest Python process
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -58,7 +59,8 @@ def main() -> None:
     }
     cached.count()
     settings = YearSettings(fitness_method=args.method, max_iterations=args.steps, tolerance=0.0)
-    with PeakMemory() as peak:
+    root = os.getppid()  # spark-submit's JVM: the Python workers are in its tree
+    with PeakMemory(root, interval=0.2) as peak:
         start = time.perf_counter()
         run = distributed_fitness(spark, cached, sizes, settings)
         total = time.perf_counter() - start

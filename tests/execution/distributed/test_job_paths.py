@@ -106,7 +106,39 @@ def test_both_paths_write_the_same_tables(spark, source, tmp_path):
     assert_paths_equal(in_task, distributed)
 
 
-def test_auto_keeps_a_small_year_in_task(spark, source, tmp_path):
-    _, counts = _run(spark, source, tmp_path, "auto")
-    assert counts["indicators.in_task.2000"] == 1
-    assert "indicators.distributed.2000" not in counts
+def test_auto_chooses_from_the_shape():
+    """auto: BACI's largest years in-task, a tall table distributed; explicit modes obeyed."""
+    from lib.execution.distributed.choice import MatrixShape, choose
+
+    hs6 = MatrixShape(240, 5_200, 600_000)
+    county = MatrixShape(3_100, 1_000, 900_000)
+    tall = MatrixShape(100_000, 1_000, 2_000_000)
+    assert choose("auto", hs6) == choose("auto", county) == "in_task"
+    assert choose("auto", tall) == "distributed"
+    assert choose("in_task", tall) == "in_task" and choose("distributed", hs6) == "distributed"
+    with pytest.raises(ValueError, match="execution.matrix"):
+        choose("fast", hs6)
+
+
+def test_baci_release_on_the_distributed_path(spark, tmp_path, tmp_path_factory):
+    """A BACI release forced onto the distributed path (Spark aggregates the flows, then the
+    distributed tables) writes the in-task path's country_year, product_year and
+    fitness_convergence."""
+    from tests.shared_run import shared_release
+
+    release = str(shared_release(tmp_path_factory))
+    args = ("--source", release, *FAST, "--set", "prediction.enabled=false")
+    warehouses = {}
+    for mode in ("in_task", "distributed"):
+        warehouses[mode] = str(tmp_path / mode)
+        run_fitness_job(
+            spark, *args, "--warehouse", warehouses[mode], "--set", f"execution.matrix={mode}"
+        )
+    for name, key in {
+        "country_year": ["year", "country_code"],
+        "product_year": ["year", "product"],
+        "fitness_convergence": ["year"],
+    }.items():
+        _equal(
+            _read(warehouses["in_task"], name), _read(warehouses["distributed"], name), key, name
+        )
