@@ -29,6 +29,10 @@ A place x activity table (employment by region and industry, trade by SITC produ
 after the flows: ``indicators_from_exports`` runs the same yearly tasks (the ``spark`` passes)
 on its rows (``lib.run.place_activity``).
 
+A year too large for one task (``execution.matrix``, ``lib.execution.distributed.choice``) goes
+to the distributed path instead (``lib.execution.distributed.wiring``), whose rows come back in
+the same shapes and are written alike.
+
 Must not hold a formula: every number comes from ``lib.measures``.
 """
 
@@ -51,12 +55,13 @@ from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib.classifications.products import product_descriptions
 from lib.execution.distributed.choice import DISTRIBUTED, IN_TASK, MatrixShape, year_shapes
-from lib.execution.distributed.wiring import announce, distributed_tasks
+from lib.execution.distributed.wiring import announce, split_tasks
 from lib.execution.exports import (
     ProductSelection,
     exports_for_indicators,
     year_exports_from_files,
 )
+from lib.execution.small_tables import country_year_rows, product_year_rows
 from lib.execution.years import (
     TABLE_COLUMN,
     conformed_frame,
@@ -223,16 +228,16 @@ def indicators_from_exports(
     shapes = {y: shapes.get(y, MatrixShape(0, 0, 0)) for y in years}
     paths = announce(matrix, shapes) if matrix != IN_TASK else {y: IN_TASK for y in years}
     exports = _windowed(exports, years, smoothing_years)
-    small, written, large, cached = _split_tasks(
-        exports, traded, settings, years, paths, partitions
+    small, written, large, cached = split_tasks(
+        exports, traded, settings, years, paths, partitions, _exports_tasks
     )
     return _tables(small, written, large, cached, names, descriptions, paths)
 
 
 def _tables(small, written, large, cached, names, descriptions, paths) -> IndicatorTables:
     return IndicatorTables(
-        country_year=_country_year(small["traded"], small["country"], names),
-        product_year=_product_year(small["product"], descriptions),
+        country_year=country_year_rows(small["traded"], small["country"], names),
+        product_year=product_year_rows(small["product"], descriptions),
         fitness_convergence=small["convergence"],
         written_files=written,
         country_product_year=large.get(delta.COUNTRY_PRODUCT_YEAR),
@@ -378,34 +383,7 @@ def _spark_tasks(
         for year, group in _traded(flows).toPandas().groupby("year")
     }
     exports = _windowed(exports_for_indicators(flows, stage.products), years, window)
-    return _split_tasks(exports, traded, settings, years, paths, stage.partitions)
-
-
-def _split_tasks(exports, traded, settings, years, paths, partitions):
-    """The in-task years by ``_exports_tasks``, the distributed ones by
-    ``lib.execution.distributed.tables``; their rows put together."""
-    in_task = [y for y in years if paths.get(y, IN_TASK) == IN_TASK]
-    distributed = [y for y in years if paths.get(y) == DISTRIBUTED]
-    parts = []
-    if in_task:
-        rows = exports.where(F.col("year").isin(in_task)) if distributed else exports
-        parts.append(_exports_tasks(rows, traded, settings, in_task))
-    if distributed:
-        parts.append(
-            distributed_tasks(
-                exports.where(F.col("year").isin(distributed)),
-                traded,
-                settings,
-                distributed,
-                partitions,
-            )
-        )
-    if len(parts) == 1:
-        return parts[0]
-    (small_a, _, large_a, cached_a), (small_b, _, large_b, cached_b) = parts
-    small = {name: pa.concat_tables([small_a[name], small_b[name]]) for name in small_a}
-    large = {name: large_a[name].unionByName(large_b[name]) for name in large_a if name in large_b}
-    return small, {}, large, cached_a + cached_b
+    return split_tasks(exports, traded, settings, years, paths, stage.partitions, _exports_tasks)
 
 
 def _windowed(exports: DataFrame, years: list[int], window: int) -> DataFrame:
@@ -470,30 +448,3 @@ def _traded(flows: DataFrame) -> DataFrame:
         .union(flows.select("year", F.col("importer").alias("country_code")))
         .distinct()
     )
-
-
-# --- the small tables, on the driver --------------------------------------------------------
-
-
-def _country_year(traded: pa.Table, country: pa.Table, names: pd.DataFrame) -> pa.Table:
-    """Every country that traded in the year (exporter or importer), with its yearly rows and
-    its names (country_code, iso3, country_name)."""
-    names = names.drop_duplicates("country_code")
-    rows = (
-        traded.to_pandas()
-        .merge(country.to_pandas(), on=["year", "country_code"], how="left")
-        .merge(names, on="country_code", how="left")
-    )
-    rows["export_value"] = rows["export_value"].fillna(0.0)
-    rows["in_core"] = rows["in_core"].astype("boolean").fillna(False)  # importers only: not in it
-    schema = spark_schema("country_year")
-    ordered = conformed_frame(rows.sort_values(["year", "country_code"]), schema)
-    return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)
-
-
-def _product_year(product: pa.Table, descriptions: pd.DataFrame) -> pa.Table:
-    """Every product's yearly rows and its description (product, description)."""
-    rows = product.to_pandas().merge(descriptions, on="product", how="left")
-    schema = spark_schema("product_year")
-    ordered = conformed_frame(rows.sort_values(["year", "product"]), schema)
-    return pa.Table.from_pandas(ordered, schema=to_arrow_schema(schema), preserve_index=False)

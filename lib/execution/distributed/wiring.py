@@ -65,6 +65,12 @@ def distributed_tasks(exports, traded, settings, years, partitions):
             "year int, place long, population double, gdp_per_capita double",
         )
     out = distributed_tables(spark, exports, settings, partitions, attributes)
+    if out.pass_seconds:  # the plan must not grow with the steps: step 2 vs the last one
+        s = out.pass_seconds
+        progress.note(
+            f"distributed Fitness: {len(s)} passes in {sum(s):.1f} s; step 2 "
+            f"{s[min(1, len(s) - 1)]:.2f} s, last step {s[-1]:.2f} s, median {np.median(s):.2f} s"
+        )
     traded_rows = pd.DataFrame(
         {
             "year": np.concatenate(
@@ -85,6 +91,33 @@ def distributed_tasks(exports, traded, settings, years, partitions):
     if out.proximity is not None:
         large[delta.PRODUCT_PROXIMITY] = _cast(out.proximity, PROXIMITY_SCHEMA)
     return small, {}, large, out.cached
+
+
+def split_tasks(exports, traded, settings, years, paths, partitions, in_task_tasks):
+    """The in-task years by ``in_task_tasks`` (``lib.execution.indicators``' yearly tasks), the
+    distributed ones by ``distributed_tasks``; their rows put together."""
+    in_task = [y for y in years if paths.get(y, IN_TASK) == IN_TASK]
+    distributed = [y for y in years if paths.get(y) == DISTRIBUTED]
+    parts = []
+    if in_task:
+        rows = exports.where(F.col("year").isin(in_task)) if distributed else exports
+        parts.append(in_task_tasks(rows, traded, settings, in_task))
+    if distributed:
+        parts.append(
+            distributed_tasks(
+                exports.where(F.col("year").isin(distributed)),
+                traded,
+                settings,
+                distributed,
+                partitions,
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    (small_a, _, large_a, cached_a), (small_b, _, large_b, cached_b) = parts
+    small = {name: pa.concat_tables([small_a[name], small_b[name]]) for name in small_a}
+    large = {name: large_a[name].unionByName(large_b[name]) for name in large_a if name in large_b}
+    return small, {}, large, cached_a + cached_b
 
 
 def _arrow(frame: pd.DataFrame, schema: T.StructType) -> pa.Table:
