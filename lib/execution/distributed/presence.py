@@ -102,13 +102,6 @@ def _sum_over(column: str, *keys: str):
     return F.sum(column).over(Window.partitionBy(*keys))
 
 
-def _with_year_total(rows: DataFrame, column: str, name: str) -> DataFrame:
-    """``rows`` with the year's sum of ``column`` as ``name``. WHY not a window over (year): it
-    would move a whole year into one task; the sums are one row a year, broadcast back."""
-    totals = rows.groupBy("year").agg(F.sum(column).alias(name))
-    return rows.join(F.broadcast(totals), "year")
-
-
 def presence(
     exports: DataFrame, settings: YearSettings, attributes: DataFrame | None = None
 ) -> Presence:
@@ -140,7 +133,7 @@ def presence(
         F.first("gdp_per_capita").alias("gdp_per_capita"),
     )
     shares = (
-        _with_year_total(kept, "export_value", "x_all")
+        kept.withColumn("x_all", _sum_over("export_value", "year"))
         .groupBy("year", "activity")
         .agg((F.sum("export_value") / F.first("x_all")).alias("share"))
     )
@@ -179,10 +172,9 @@ def _rca_cells(rows: DataFrame, settings: YearSettings) -> DataFrame:
         .select("year", "activity", (F.col("x_known") / F.col("pop_total")).alias("per_person"))
     )
     share_c = F.col("export_value") / _sum_over("export_value", "year", "place")
-    share_p = _sum_over("export_value", "year", "activity") / F.col("x_year")
+    share_p = _sum_over("export_value", "year", "activity") / _sum_over("export_value", "year")
     with_rca = (
-        _with_year_total(rows, "export_value", "x_year")
-        .withColumn("share_c", share_c)
+        rows.withColumn("share_c", share_c)
         .withColumn("share_p", share_p)
         .join(per_person, ["year", "activity"], "left")
         .select(
