@@ -35,6 +35,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from lib.execution.distributed.cooccurrence import check_activities, cooccurrence_rows, rows_of
+from lib.execution.distributed.fitness import planned_years
 from lib.measures.eci import (
     normalised_scale,
     orientation,
@@ -79,13 +80,7 @@ def _place_values(table: pa.Table, year: int, kp: np.ndarray):
 def _moments(plan: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Per year of ``plan`` (year -> (kp, mean e, mean d) or (kp, None, None)): count, sums
     (first pass) or squared deviations and co-deviation (second), and e's extremes."""
-    batches = list(batches)
-    if not batches or not sum(b.num_rows for b in batches):
-        return
-    table = pa.Table.from_batches(batches)
-    for year in np.unique(table.column("year").to_numpy()):
-        if int(year) not in plan:
-            continue
+    for year, table in planned_years(plan, batches):
         kp, me, md = plan[int(year)]
         places, _, _, d, e = _place_values(table, int(year), kp)
         if not places.size:
@@ -103,13 +98,7 @@ def _moments(plan: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Recor
 
 
 def _place_rows(plan: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    batches = list(batches)
-    if not batches or not sum(b.num_rows for b in batches):
-        return
-    table = pa.Table.from_batches(batches)
-    for year in np.unique(table.column("year").to_numpy()):
-        if int(year) not in plan:
-            continue
+    for year, table in planned_years(plan, batches):
         kp, sign, mean, sd, pci = plan[int(year)]
         places, inverse, a, d, e = _place_values(table, int(year), kp)
         mean_pci = np.bincount(inverse, weights=pci[a], minlength=places.size) / d

@@ -79,6 +79,18 @@ class FitnessRun:
     pass_seconds: list[float]
 
 
+def planned_years(plan: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, pa.Table]]:
+    """A mapInArrow task's rows as one table, with each year in it that ``plan`` has (the
+    kernels below and in ``eci`` run a year at a time; an empty task yields nothing)."""
+    batches = list(batches)
+    if not batches or not sum(b.num_rows for b in batches):
+        return
+    table = pa.Table.from_batches(batches)
+    for year in np.unique(table.column("year").to_numpy()):
+        if int(year) in plan:
+            yield int(year), table
+
+
 def _place_groups(table: pa.Table, year: int):
     part = table.filter(pc.equal(table.column("year"), pa.scalar(year, pa.int32())))
     place = part.column("place").to_numpy()
@@ -97,13 +109,7 @@ def _f(inverse, a, n, Q, m):
 def _tacchella_pass(state: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """One step for every year in ``state`` (year -> (P, Q_{t-1}, (Q_{t-2}, m_{t-1}) or None,
     (Q_{t-3}, m_{t-2}) or None or False)) over this task's places."""
-    batches = list(batches)
-    if not batches or not sum(b.num_rows for b in batches):
-        return
-    table = pa.Table.from_batches(batches)
-    for year in np.unique(table.column("year").to_numpy()):
-        if int(year) not in state:
-            continue
+    for year, table in planned_years(state, batches):
         P, Q1, f1, f2 = state[int(year)]
         places, inverse, a = _place_groups(table, int(year))
         n = places.size
@@ -121,13 +127,7 @@ def _tacchella_pass(state: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[
 def _nhefc_pass(state: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """One NHEFC step for every year in ``state`` (year -> (P, delta, P_{t-1}, P_{t-2} or
     None)): F_t, s = M^T (1 / F_{t-1}), max |log(F_t / F_{t-1})|, and sum F_t."""
-    batches = list(batches)
-    if not batches or not sum(b.num_rows for b in batches):
-        return
-    table = pa.Table.from_batches(batches)
-    for year in np.unique(table.column("year").to_numpy()):
-        if int(year) not in state:
-            continue
+    for year, table in planned_years(state, batches):
         P, delta, P1, P2 = state[int(year)]
         places, inverse, a = _place_groups(table, int(year))
         n = places.size
@@ -308,13 +308,7 @@ def _run(ones, states, complexity, plan, seconds) -> FitnessRun:
 
 
 def _fitness_rows(plan: dict, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    batches = list(batches)
-    if not batches or not sum(b.num_rows for b in batches):
-        return
-    table = pa.Table.from_batches(batches)
-    for year in np.unique(table.column("year").to_numpy()):
-        if int(year) not in plan:
-            continue
+    for year, table in planned_years(plan, batches):
         places, inverse, a = _place_groups(table, int(year))
         spec = plan[int(year)]
         if spec is None:  # no step taken: F = 1
