@@ -201,12 +201,12 @@ if [ -n "$properties_file" ]; then
 fi
 
 extra=()
-if [ -z "$master" ]; then
-  extra+=(--master "local[*]")
-  [ "$has_driver_memory" = 1 ] || extra+=(--driver-memory "${ECX_DRIVER_MEMORY:-8g}")
-fi
+[ -n "$master" ] || extra+=(--master "local[*]")
 case "$master" in
   ""|local*)
+    # Local mode runs every task in the driver's JVM: Spark's 1 GiB default heap is too small for
+    # tall tables, whether or not --master was given.
+    [ "$has_driver_memory" = 1 ] || extra+=(--driver-memory "${ECX_DRIVER_MEMORY:-8g}")
     # s3a:// in local mode: the S3A connector on the driver's class path (the executors share
     # its JVM), resolved on first use. A cluster has its own (docs/cluster.md).
     case " ${app_and_args[*]} " in *s3a://*) ensure_s3a_jars ;; esac
