@@ -11,12 +11,17 @@ path) once per master, into a fresh warehouse. Printed per run: wall seconds and
 year, the CPU seconds of the process tree (less load-sensitive than wall time on a shared
 machine), the distributed Fitness passes (step 2 vs the last step: the plan must not grow), the
 largest Python process (the budget is 0.8 GiB) and the JVM's peak, sampled from /proc every
-0.2 s (``bench/procmem.py``), and the machine's load average. Nothing here is a test.
+0.2 s (``bench/procmem.py``), the seconds of each stage (the run log), and the machine's load
+average. With ``--check``, each year's RCA, M, Fitness and Complexity are then compared with the
+independent scipy.sparse references (``tests/reference_sparse.py``, the same comparisons as
+``tests/run/test_tall_table.py``) and the largest relative differences printed. Nothing here is a
+test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -52,7 +57,54 @@ def _table(places: int, activities: int, density: float, years: str) -> Path:
     return folder
 
 
-def _run(master: str, source: Path, overrides: list[str]) -> dict:
+def _check(warehouse: Path, source: Path) -> str:
+    """Each year's largest relative differences from the sparse references (RCA and M over the
+    cells with a value; the cells without one must have RCA and M 0; Fitness and Complexity)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    from tests import reference_sparse as ref
+
+    def table(name: str):
+        return DeltaTable(str(warehouse / name)).to_pyarrow_dataset()
+
+    rows = pq.read_table(source).to_pandas()
+    log = table("run_log").to_table().to_pandas().iloc[-1]
+    fitness_cfg = json.loads(log["config"])["fitness"]
+    steps, tolerance = int(fitness_cfg["max_iterations"]), float(fitness_cfg["tolerance"])
+    grid = table("place_activity_year")
+    columns = ["year", "place", "activity", "export_value", "rca", "mcp"]
+    wrong = grid.count_rows(
+        filter=(ds.field("export_value") == 0) & ((ds.field("rca") != 0) | (ds.field("mcp") != 0))
+    )
+    assert wrong == 0, f"{wrong} cells without a value have RCA or M"
+    out = []
+    for year, part in rows.groupby("year"):
+        matrix = ref.sparse_year(part)
+        expected = ref.balassa(matrix.X)
+        cells = grid.to_table(
+            columns=columns, filter=(ds.field("year") == year) & (ds.field("export_value") > 0)
+        ).to_pandas()
+        rca = ref.rca_difference(cells, matrix, expected)
+        assert expected.M.nnz == int(cells.mcp.sum())
+        place_year = table("place_year").to_table(filter=pc.field("year") == year).to_pandas()
+        activity_year = table("activity_year").to_table(filter=pc.field("year") == year)
+        fitness, complexity = ref.fitness_difference(
+            place_year,
+            activity_year.to_pandas(),
+            matrix,
+            ref.fitness_complexity(expected.M, steps, tolerance),
+        )
+        out.append(
+            f"{year}: RCA {rca:.1e}, Fitness {fitness:.1e}, Complexity {complexity:.1e} "
+            f"(M equal, {expected.M.nnz:,} ones)"
+        )
+    return "; ".join(out)
+
+
+def _run(master: str, source: Path, overrides: list[str], check: bool = False) -> dict:
     warehouse = Path(tempfile.mkdtemp(prefix="bench-tall-"))
     log = warehouse.with_suffix(".log")
     command = [str(ROOT / "spark-submit.sh"), "--master", master, "jobs/fitness.py",
@@ -67,8 +119,15 @@ def _run(master: str, source: Path, overrides: list[str]) -> dict:
     if code != 0:
         print(text[-4000:])
         raise SystemExit(f"job failed ({code}); log {log}")
+    from deltalake import DeltaTable
+
+    runs = DeltaTable(str(warehouse / "wh" / "run_log")).to_pandas()
+    stages = dict(runs.iloc[-1]["stage_seconds"])
+    checked = _check(warehouse / "wh", source) if check else ""
     shutil.rmtree(warehouse, ignore_errors=True)
     return {
+        "stages": stages,
+        "check": checked,
         "seconds": seconds,
         "cpu": cpu_seconds,
         "python": peak.python,
@@ -86,6 +145,9 @@ def main() -> None:
     parser.add_argument("--years", default="2019-2020")
     parser.add_argument("--masters", nargs="+", default=["local[2]", "local[16]"])
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument(
+        "--check", action="store_true", help="compare with the sparse references afterwards"
+    )
     args = parser.parse_args()
     n_years = len(range(int(args.years[:4]), int(args.years[-4:]) + 1))
     print(
@@ -97,7 +159,7 @@ def main() -> None:
         nonzeros = int(places * args.activities * args.density)
         for master in args.masters:
             load = os.getloadavg()[0]
-            r = _run(master, source, args.overrides)
+            r = _run(master, source, args.overrides, args.check)
             steps = "; ".join(
                 f"{n} passes, step 2 {a} s, last {b} s" for n, _, a, b in r["fitness"]
             )
@@ -109,6 +171,10 @@ def main() -> None:
                 f"load {load:.1f}",
                 flush=True,
             )
+            stages = ", ".join(f"{k} {v:.0f} s" for k, v in r["stages"].items())
+            print(f"{'':>10}stages: {stages}", flush=True)
+            if r["check"]:
+                print(f"{'':>10}vs sparse references: {r['check']}", flush=True)
 
 
 if __name__ == "__main__":
