@@ -33,6 +33,18 @@ def test_local_mode_by_default_with_the_code_shipped_to_executors():
     assert command[-3:] == ["jobs/fitness.py", "--years", "2020"]
 
 
+def test_local_mode_gets_the_driver_heap_whether_or_not_a_master_is_given():
+    """Local mode runs every task in the driver's JVM: Spark's 1 GiB default is too small for
+    tall tables, so --master local[N] gets the same heap as the default (ECX_DRIVER_MEMORY)."""
+    for args in ((), ("--master", "local[2]")):
+        command = launch(*args, "jobs/fitness.py")
+        heap = os.environ.get("ECX_DRIVER_MEMORY", "8g")
+        assert command[command.index("--driver-memory") + 1] == heap, args
+    given = launch("--master", "local[2]", "--driver-memory", "3g", "jobs/fitness.py")
+    assert given.count("--driver-memory") == 1 and "3g" in given
+    assert "--driver-memory" not in launch("--master", "yarn", "jobs/fitness.py")
+
+
 def test_a_master_from_a_properties_file_is_respected(tmp_path):
     properties = tmp_path / "yarn.conf"
     properties.write_text("spark.master   yarn\nspark.driver.memory=4g\n")
