@@ -54,7 +54,13 @@ from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib.classifications.products import product_descriptions
-from lib.execution.distributed.choice import DISTRIBUTED, IN_TASK, MatrixShape, year_shapes
+from lib.execution.distributed.choice import (
+    DISTRIBUTED,
+    IN_TASK,
+    MatrixShape,
+    distributed_partitions,
+    year_shapes,
+)
 from lib.execution.distributed.wiring import announce, split_tasks
 from lib.execution.exports import (
     ProductSelection,
@@ -139,7 +145,7 @@ class IndicatorSettings:
     country_attributes: str | None  # input.country_attributes: a CSV of GDP per capita ...
     year: YearSettings  # the yearly core's options (without the attributes, loaded here)
     matrix: str = IN_TASK  # execution.matrix: auto, in_task or distributed
-    partitions: int = 8  # spark.shuffle_partitions: the distributed path's tasks
+    partitions: int = 8  # spark.shuffle_partitions: the distributed path's tasks, at least
 
 
 @dataclass
@@ -227,6 +233,7 @@ def indicators_from_exports(
     shapes = year_shapes(exports) if matrix != IN_TASK else {}
     shapes = {y: shapes.get(y, MatrixShape(0, 0, 0)) for y in years}
     paths = announce(matrix, shapes) if matrix != IN_TASK else {y: IN_TASK for y in years}
+    partitions = distributed_partitions(partitions, shapes, paths)
     exports = _windowed(exports, years, smoothing_years)
     small, written, large, cached = split_tasks(
         exports, traded, settings, years, paths, partitions, _exports_tasks

@@ -118,3 +118,17 @@ def test_auto_chooses_from_the_shape():
     assert choose("in_task", tall) == "in_task" and choose("distributed", hs6) == "distributed"
     with pytest.raises(ValueError, match="execution.matrix"):
         choose("fast", hs6)
+
+
+def test_distributed_tasks_grow_with_the_nonzeros():
+    """At least spark.shuffle_partitions tasks, and one per 250,000 nonzeros of the distributed
+    years (the in-task years do not count), so that a cluster's cores get work."""
+    from lib.execution.distributed.choice import MatrixShape, distributed_partitions
+
+    tall = MatrixShape(100_000, 1_000, 2_000_000)
+    small = MatrixShape(200, 50, 3_000)
+    both = {2019: "distributed", 2020: "distributed"}
+    assert distributed_partitions(8, {2019: tall, 2020: tall}, both) == 16
+    assert distributed_partitions(8, {2019: tall, 2020: tall}, {**both, 2020: "in_task"}) == 8
+    assert distributed_partitions(8, {2019: small}, {2019: "distributed"}) == 8
+    assert distributed_partitions(40, {2019: tall}, {2019: "distributed"}) == 40
