@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/tall_job.py [--places 50000 100000 200000] [--activities 1000]
         [--density 0.02] [--years 2019-2020] [--masters 'local[2]' 'local[16]']
-        [--set key=value ...]
+        [--set key=value ...] [--check] [--event-log]
 
 For every place count the tall table is generated once (``lib.datasets.synthetic.tall``, cached
 in ``bench/results/tall/``), then ``./spark-submit.sh --master M jobs/fitness.py --source <it>``
@@ -12,10 +12,11 @@ year, the CPU seconds of the process tree (less load-sensitive than wall time on
 machine), the distributed Fitness passes (step 2 vs the last step: the plan must not grow), the
 largest Python process (the budget is 0.8 GiB) and the JVM's peak, sampled from /proc every
 0.2 s (``bench/procmem.py``), the seconds of each stage (the run log), and the machine's load
-average. With ``--check``, each year's RCA, M, Fitness and Complexity are then compared with the
-independent scipy.sparse references (``tests/reference_sparse.py``, the same comparisons as
-``tests/run/test_tall_table.py``) and the largest relative differences printed. Nothing here is a
-test.
+average. With ``--event-log``, how the work spread over the cores (the heaviest stages'
+effective parallelism). With ``--check``, each year's RCA, M, Fitness and Complexity are then
+compared with the independent scipy.sparse references (``tests/reference_sparse.py``, the same
+comparisons as ``tests/run/test_tall_table.py``) and the largest relative differences printed.
+Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -104,10 +105,34 @@ def _check(warehouse: Path, source: Path) -> str:
     return "; ".join(out)
 
 
-def _run(master: str, source: Path, overrides: list[str], check: bool = False) -> dict:
+def _spread(events: Path) -> str:
+    """The event log's heaviest stages: tasks and effective parallelism (summed task run time /
+    longest task, as /work/shared/tools/eventlog.py), and the run-time-weighted mean over the
+    stages of at least a second."""
+    from bench.prediction_backtest import event_log_stages
+
+    stages = sorted(event_log_stages(events), key=lambda st: -st["run_seconds"])
+    heavy = [st for st in stages if st["run_seconds"] >= 1]
+    total = sum(st["run_seconds"] for st in heavy) or 1.0
+    mean = sum(st["parallelism"] * st["run_seconds"] for st in heavy) / total
+    top = ", ".join(
+        f"{st['tasks']} tasks {st['run_seconds']:.0f} task-s x{st['parallelism']:.1f}"
+        for st in stages[:3]
+    )
+    return f"heaviest stages: {top}; weighted mean parallelism {mean:.1f} over {len(heavy)} stages"
+
+
+def _run(
+    master: str, source: Path, overrides: list[str], check: bool = False, events: bool = False
+) -> dict:
     warehouse = Path(tempfile.mkdtemp(prefix="bench-tall-"))
     log = warehouse.with_suffix(".log")
-    command = [str(ROOT / "spark-submit.sh"), "--master", master, "jobs/fitness.py",
+    spark = []
+    if events:
+        (warehouse / "events").mkdir()
+        spark = ["--conf", "spark.eventLog.enabled=true",
+                 "--conf", f"spark.eventLog.dir=file://{warehouse / 'events'}"]  # fmt: skip
+    command = [str(ROOT / "spark-submit.sh"), "--master", master, *spark, "jobs/fitness.py",
                "--source", str(source), "--warehouse", str(warehouse / "wh")]  # fmt: skip
     for item in overrides:
         command += ["--set", item]
@@ -124,10 +149,12 @@ def _run(master: str, source: Path, overrides: list[str], check: bool = False) -
     runs = DeltaTable(str(warehouse / "wh" / "run_log")).to_pandas()
     stages = dict(runs.iloc[-1]["stage_seconds"])
     checked = _check(warehouse / "wh", source) if check else ""
+    spread = _spread(warehouse / "events") if events else ""
     shutil.rmtree(warehouse, ignore_errors=True)
     return {
         "stages": stages,
         "check": checked,
+        "spread": spread,
         "seconds": seconds,
         "cpu": cpu_seconds,
         "python": peak.python,
@@ -146,6 +173,9 @@ def main() -> None:
     parser.add_argument("--masters", nargs="+", default=["local[2]", "local[16]"])
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument(
+        "--event-log", action="store_true", help="print how the work spread over the cores"
+    )
+    parser.add_argument(
         "--check", action="store_true", help="compare with the sparse references afterwards"
     )
     args = parser.parse_args()
@@ -159,7 +189,7 @@ def main() -> None:
         nonzeros = int(places * args.activities * args.density)
         for master in args.masters:
             load = os.getloadavg()[0]
-            r = _run(master, source, args.overrides, args.check)
+            r = _run(master, source, args.overrides, args.check, args.event_log)
             steps = "; ".join(
                 f"{n} passes, step 2 {a} s, last {b} s" for n, _, a, b in r["fitness"]
             )
@@ -173,6 +203,8 @@ def main() -> None:
             )
             stages = ", ".join(f"{k} {v:.0f} s" for k, v in r["stages"].items())
             print(f"{'':>10}stages: {stages}", flush=True)
+            if r["spread"]:
+                print(f"{'':>10}{r['spread']}", flush=True)
             if r["check"]:
                 print(f"{'':>10}vs sparse references: {r['check']}", flush=True)
 
