@@ -161,8 +161,8 @@ def distributed_eci(
     partitions: int,
     normalization: str,
 ) -> EciRun:
-    """ECI / PCI of every year of ``ones`` (year, place, a, activities: ``indexed_ones``;
-    ``activities``: ``activity_index``)."""
+    """ECI / PCI of every year of ``ones`` (year, place, a, activities: ``indexed_ones``, in
+    any partitioning; ``activities``: ``activity_index``)."""
     W_rows = cooccurrence_rows(ones, activities, partitions, kernel=weighted_cooccurrence)
     W_rows = W_rows.persist()
     years = sorted(r["year"] for r in activities.select("year").distinct().collect())
@@ -172,7 +172,10 @@ def distributed_eci(
         check_activities(year, table.num_rows)
         W[year], u[year] = _year_side(table)
     W_rows.unpersist()
-    slim = ones.select("year", "place", "a")
+    # The place kernels (_moments, _place_rows) reduce a place's ones within one task: the
+    # ones must be partitioned by (year, place) here, whatever partitioning the caller's plan
+    # happens to have (a place split over two tasks gives two partial rows and wrong moments).
+    slim = ones.select("year", "place", "a").repartition(partitions, "year", "place")
     masks = largest_component(spark, slim, W)
     kps, sizes = {}, {}
     for year in years:
