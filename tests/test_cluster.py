@@ -178,7 +178,14 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             stop(process)
 
 
-def submit(cluster: Cluster, release: Path, warehouse: Path, probe: Path) -> subprocess.Popen:
+def submit(
+    cluster: Cluster,
+    release: Path | str,
+    warehouse: Path,
+    probe: Path,
+    job_args: tuple[str, ...] | list[str] | None = None,
+    log_name: str = "job.log",
+) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
     env["SPARK_LOCAL_IP"] = "127.0.0.1"
     command = [
@@ -199,12 +206,11 @@ def submit(cluster: Cluster, release: Path, warehouse: Path, probe: Path) -> sub
         *("--conf", "spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1"),
         *("--conf", "spark.executor.extraJavaOptions=-XX:TieredStopAtLevel=1"),
         "jobs/fitness.py",
-        *("--source", str(release)),
         *("--warehouse", str(warehouse)),
         *("--set", "spark.shuffle_partitions=2"),
-        *TINY_JOB_ARGS,
+        *(job_args if job_args is not None else ("--source", str(release), *TINY_JOB_ARGS)),
     ]
-    with open(cluster.logs / "job.log", "wb") as log:  # the child keeps its own descriptor
+    with open(cluster.logs / log_name, "wb") as log:  # the child keeps its own descriptor
         return subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,
@@ -269,6 +275,34 @@ def test_fitness_job_on_the_cluster_matches_local_mode(spark, cluster, tmp_path_
         assert cluster.work_dir.resolve() in origin.parents, record
 
     assert_same_warehouse(spark, str(warehouse), local.warehouse, "cluster")
+
+
+def test_distributed_path_on_the_cluster(spark, cluster, tmp_path_factory):
+    """The distributed path (execution.matrix = distributed) on the standalone cluster writes
+    what the in-task path writes locally (tests/execution/distributed/test_job_paths.py)."""
+    from tests.execution.distributed.test_job_paths import (
+        assert_paths_equal,
+        distributed_job_args,
+        in_task_reference,
+        r_trade_csv,
+    )
+
+    root = tmp_path_factory.mktemp("cluster_distributed")
+    probe = root / "probe"
+    probe.mkdir()
+    source = r_trade_csv(root)
+    warehouse = root / "distributed"
+    job = submit(cluster, source, warehouse, probe, distributed_job_args(source), "dist.log")
+    try:
+        job.wait(timeout=JOB_TIMEOUT_SECONDS)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
+    job_log = (cluster.logs / "dist.log").read_text(errors="replace")
+    assert job.returncode == 0, job_log[-5000:] + "\n" + log_tails(cluster.logs)
+    assert "2000: distributed" in job_log, job_log[-3000:]
+    assert_paths_equal(in_task_reference(spark, source, root), str(warehouse))
 
 
 def test_package_data_reads_from_the_zip(tmp_path):

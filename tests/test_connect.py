@@ -108,3 +108,32 @@ def test_fitness_job_through_spark_connect_matches_classic(spark, connect_url, t
 
     local = shared_tiny_run(spark, tmp_path_factory)
     assert_same_warehouse(spark, str(warehouse), local.warehouse, "connect")
+
+
+def test_distributed_path_through_spark_connect(spark, connect_url, tmp_path_factory):
+    """The distributed path (execution.matrix = distributed) through Spark Connect writes what
+    the in-task path writes locally (tests/execution/distributed/test_job_paths.py)."""
+    from tests.execution.distributed.test_job_paths import (
+        assert_paths_equal,
+        distributed_job_args,
+        in_task_reference,
+        r_trade_csv,
+    )
+
+    root = tmp_path_factory.mktemp("connect_distributed")
+    source = r_trade_csv(root)
+    warehouse = root / "distributed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+    env["ECX_SPARK_REMOTE"] = connect_url
+    job = subprocess.run(
+        [sys.executable, "jobs/fitness.py", "--warehouse", str(warehouse)]
+        + distributed_job_args(source),
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=JOB_TIMEOUT_SECONDS,
+    )
+    assert job.returncode == 0, (job.stdout + job.stderr)[-6000:]
+    assert "2000: distributed" in job.stderr, job.stderr[-3000:]
+    assert_paths_equal(in_task_reference(spark, source, root), str(warehouse))

@@ -132,3 +132,27 @@ def test_distributed_tasks_grow_with_the_nonzeros():
     assert distributed_partitions(8, {2019: tall, 2020: tall}, {**both, 2020: "in_task"}) == 8
     assert distributed_partitions(8, {2019: small}, {2019: "distributed"}) == 8
     assert distributed_partitions(40, {2019: tall}, {2019: "distributed"}) == 40
+
+
+def test_baci_release_on_the_distributed_path(spark, tmp_path, tmp_path_factory):
+    """A BACI release forced onto the distributed path (Spark aggregates the flows, then the
+    distributed tables) writes the in-task path's country_year, product_year and
+    fitness_convergence."""
+    from tests.shared_run import shared_release
+
+    release = str(shared_release(tmp_path_factory))
+    args = ("--source", release, *FAST, "--set", "prediction.enabled=false")
+    warehouses = {}
+    for mode in ("in_task", "distributed"):
+        warehouses[mode] = str(tmp_path / mode)
+        run_fitness_job(
+            spark, *args, "--warehouse", warehouses[mode], "--set", f"execution.matrix={mode}"
+        )
+    for name, key in {
+        "country_year": ["year", "country_code"],
+        "product_year": ["year", "product"],
+        "fitness_convergence": ["year"],
+    }.items():
+        _equal(
+            _read(warehouses["in_task"], name), _read(warehouses["distributed"], name), key, name
+        )
