@@ -14,7 +14,10 @@ year's Parquet file (``lib.io.delta_arrow``) and returns the file's add action, 
 the driver in one transaction; ``spark``, a second pass over the same partitions streams the
 rows to Spark's Delta writer. A local grid's year files are read by the yearly task itself,
 in the same Python worker that scores them (no cache; the second pass reads them again). The backtests' rows (a few per year and method, one per place)
-are collected as Arrow. Must not: give a task any row of a year after t but the outcomes'.
+are collected as Arrow. With growth settings, the same task makes year t's SPS growth forecasts
+(``lib.prediction.growth``) from the countries' states it is given (every year's, a few
+thousand rows; it uses those up to t): no Spark job of their own. Must not: give a task any row
+of a year after t but the outcomes'.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from lib.execution.years import (
     tagged_schema,
 )
 from lib.io.delta_arrow import write_data_file
-from lib.prediction.settings import PredictionSettings
+from lib.prediction.growth import FORECAST_SCHEMA, base_year_forecasts
+from lib.prediction.settings import GrowthSettings, PredictionSettings
 from lib.prediction.yearly import year_tables
 from lib.tables import spark_schema, spark_type
 
@@ -50,6 +54,7 @@ WRITTEN_SCHEMA = T.StructType([T.StructField("add", T.StringType(), False)])
 SMALL_SCHEMAS = {
     "backtest": spark_schema("prediction_backtest"),
     "place": spark_schema("prediction_backtest_place"),
+    "growth": FORECAST_SCHEMA,
     "files": WRITTEN_SCHEMA,
 }
 SMALL_TAGGED = tagged_schema(SMALL_SCHEMAS)
@@ -72,11 +77,13 @@ INPUT_SCHEMA = T.StructType(
 
 @dataclass
 class PredictionOutputs:
-    """The backtests' rows (Arrow, on the driver); the add actions of the opportunities' files
-    (arrow writer) or their rows (lazy, Spark writer); the persisted input to release."""
+    """The backtests' and growth forecasts' rows (Arrow, on the driver); the add actions of the
+    opportunities' files (arrow writer) or their rows (lazy, Spark writer); the persisted input
+    to release."""
 
     backtest: pa.Table
     backtest_place: pa.Table
+    growth_forecast: pa.Table  # no rows without growth settings
     opportunity_files: list[dict]
     opportunities: DataFrame | None
     cached: DataFrame | None  # None: the tasks read the grid's files, nothing is cached
@@ -162,12 +169,15 @@ def prediction_outputs(
     years: list[int],
     opportunities_uri: str | None,
     grid_files: dict[int, list[str]] | None = None,
+    growth: tuple[pd.DataFrame, GrowthSettings] | None = None,
 ) -> PredictionOutputs:
     """Run the yearly tasks; ``opportunities_uri``: the tasks write the table's files there
     (arrow writer), else ``opportunities`` holds the rows for Spark's writer. ``grid_files``
     (the grid's Parquet files by year, a local table) and no other method's scores: each task
     reads its years' files itself (no shuffle of the grid; as the indicators' tasks read the
-    flows), else Spark spreads the grid's rows over one partition a year."""
+    flows), else Spark spreads the grid's rows over one partition a year. ``growth``: the
+    countries' states (``lib.prediction.growth.ordered_states``) and the SPS settings, for the
+    growth forecasts of each year."""
     reader = None  # with grid_files: each task's own rows, read in that task
     if grid_files is not None and scores is None:
         reader = _from_files(grid_files, years, settings.horizon)
@@ -202,6 +212,8 @@ def prediction_outputs(
             table = pa.Table.from_pandas(file_rows, preserve_index=False)
             add = write_data_file(table, opportunities_uri, OPPORTUNITIES, {"year": year})
             out["files"] = pd.DataFrame({"add": [json.dumps(add)]})
+        if growth is not None:
+            out["growth"] = base_year_forecasts(growth[0], year, growth[1])
         yield from tagged_batches(out, SMALL_TAGGED)
 
     def large(year: int, frame: pd.DataFrame) -> Iterator[pa.RecordBatch]:
@@ -227,5 +239,10 @@ def prediction_outputs(
     if opportunities_uri is None:
         opportunities = rows.mapInArrow(per_year(large), OPPORTUNITIES_SCHEMA)
     return PredictionOutputs(
-        split["backtest"], split["place"], files, opportunities, None if reader else rows
+        split["backtest"],
+        split["place"],
+        split["growth"],
+        files,
+        opportunities,
+        None if reader else rows,
     )

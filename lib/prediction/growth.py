@@ -16,8 +16,12 @@ Baselines: ``velocity`` repeats the past h years' growth, ln(GDP_t / GDP_{t-h}) 
 ``predict_actor_velocity`` with delta = h + 1, times h + 1: its "delta steps ago" is the
 (delta - 1)-th earlier year, and it is per year); ``no_change`` forecasts 0.
 
-Spark: one task per base year t (``applyInPandas`` grouped by it), each given the states of the
-years up to t (a few thousand rows). Must not: read a state after t for a forecast of t.
+Spark: the states are computed by Spark SQL from country_year's rows held on the driver (one
+row a country and year: ``ln`` as Spark computes it), then each base year t is forecast inside
+that year's prediction task (``lib.execution.prediction``) from the states of the years up to t
+(a few thousand rows), and the backtest is computed on the driver from those forecasts (a few
+hundred rows a year). WHY not Spark jobs of their own: on the embedded release they were 8
+jobs and ~7 s for ~1,650 states. Must not: read a state after t for a forecast of t.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.prediction.settings import GrowthSettings
@@ -91,6 +96,12 @@ def bootstrap_means(
     return found.moves[drawn].mean(axis=1)
 
 
+def base_year_forecasts(states: pd.DataFrame, year: int, settings: GrowthSettings) -> pd.DataFrame:
+    """``forecasts`` of ``year`` from ``states`` (``ordered_states``: every year's, the years
+    after ``year`` left out here)."""
+    return forecasts(states[states["year"] <= year].reset_index(drop=True), year, settings)
+
+
 def forecasts(states: pd.DataFrame, year: int, settings: GrowthSettings) -> pd.DataFrame:
     """growth_forecast rows of the countries with a state in ``year`` (``states``: the years
     up to ``year`` only)."""
@@ -132,7 +143,7 @@ def forecasts(states: pd.DataFrame, year: int, settings: GrowthSettings) -> pd.D
     return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
 
 
-# --- Spark ---------------------------------------------------------------------------------
+# --- states (Spark SQL on the driver's rows) and the backtest (pandas) ---------------------
 
 
 def growth_states(country_year: DataFrame) -> DataFrame:
@@ -146,56 +157,53 @@ def growth_states(country_year: DataFrame) -> DataFrame:
     )
 
 
-def growth_forecasts(states: DataFrame, years: list[int], settings: GrowthSettings) -> DataFrame:
-    """growth_forecast rows of every year: each base year's task gets the states up to it."""
-    spark = states.sparkSession
-    bases = spark.createDataFrame([(int(y),) for y in years], "base int")
-    copies = states.crossJoin(bases).where(F.col("year") <= F.col("base"))
-
-    def run(rows: pd.DataFrame) -> pd.DataFrame:
-        base = int(rows["base"].iloc[0])
-        return forecasts(rows.drop(columns="base"), base, settings)
-
-    return copies.groupBy("base").applyInPandas(run, FORECAST_SCHEMA)
+def ordered_states(spark: SparkSession, country_year: pa.Table) -> pd.DataFrame:
+    """``growth_states`` of country_year's rows (country_code, year, fitness, gdp_per_capita),
+    ordered by year and country. WHY Spark for two logarithms: its ``ln`` (Java's StrictMath)
+    and numpy's differ in the last bit for a few percent of values, and the bootstrap draws
+    depend on the analogues' order: the same table gives the same forecasts however its files
+    are laid out, and as they were computed before."""
+    states = growth_states(spark.createDataFrame(country_year)).toArrow().to_pandas()
+    return states.sort_values(["year", "country_code"], kind="stable").reset_index(drop=True)
 
 
-def growth_backtest(forecast: DataFrame, states: DataFrame) -> DataFrame:
+def _spark_mean(values: np.ndarray) -> float:
+    """Spark SQL's ``avg`` of doubles: summed left to right from 0.0, divided by the count."""
+    return float(np.cumsum(np.concatenate([[0.0], values]))[-1] / len(values))
+
+
+def growth_backtest(forecast: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
     """growth_backtest rows: per method and base year t with t + h known, the errors of the
-    forecasts of ln GDP per capita growth, over the countries every method forecast."""
-    observed = states.select(
-        "country_code", F.col("year").alias("target_year"), F.col("x1").alias("x1_later")
+    forecasts of ln GDP per capita growth, over the countries every method forecast (in
+    country order, summed as Spark's ``avg`` sums: the figures of the former Spark query)."""
+    observed = states[["country_code", "year", "x1"]].rename(
+        columns={"year": "target_year", "x1": "x1_later"}
     )
-    joined = (
-        forecast.join(observed, ["country_code", "target_year"])
-        .withColumn("observed", F.col("x1_later") - F.col("log_gdp_per_capita"))
-        .where(F.col("sps_growth").isNotNull() & F.col("velocity_growth").isNotNull())
-        .where(~F.isnan("sps_growth") & ~F.isnan("velocity_growth"))
-    )
-    methods = F.explode(
-        F.array(
-            F.struct(F.lit("sps").alias("method"), F.col("sps_growth").alias("forecast")),
-            F.struct(F.lit("velocity").alias("method"), F.col("velocity_growth").alias("forecast")),
-            F.struct(F.lit("no_change").alias("method"), F.lit(0.0).alias("forecast")),
-        )
-    ).alias("m")
-    error = F.col("m.forecast") - F.col("observed")
-    return (
-        joined.select("year", "target_year", "horizon", "observed", methods)
-        .groupBy(F.col("m.method").alias("method"), "year", "target_year", "horizon")
-        .agg(
-            F.count(F.lit(1)).cast("int").alias("countries"),
-            F.mean(F.abs(error)).alias("mean_absolute_error"),
-            F.sqrt(F.mean(error * error)).alias("rmse"),
-            F.mean(error).alias("mean_error"),
-        )
-        .select(
-            "method",
-            F.col("year").alias("train_year"),
-            "target_year",
-            "horizon",
-            "countries",
-            "mean_absolute_error",
-            "rmse",
-            "mean_error",
-        )
-    )
+    joined = forecast.merge(observed, on=["country_code", "target_year"])
+    joined = joined[joined["sps_growth"].notna() & joined["velocity_growth"].notna()]
+    joined = joined.sort_values(["year", "country_code"], kind="stable")
+    rows = []
+    for (year, target, horizon), group in joined.groupby(
+        ["year", "target_year", "horizon"], sort=True
+    ):
+        observed_growth = group["x1_later"].to_numpy() - group["log_gdp_per_capita"].to_numpy()
+        methods = {
+            "sps": group["sps_growth"].to_numpy(),
+            "velocity": group["velocity_growth"].to_numpy(),
+            "no_change": np.zeros(len(group)),
+        }
+        for method, forecast_growth in methods.items():
+            error = forecast_growth - observed_growth
+            rows.append(
+                {
+                    "method": method,
+                    "train_year": int(year),
+                    "target_year": int(target),
+                    "horizon": int(horizon),
+                    "countries": len(group),
+                    "mean_absolute_error": _spark_mean(np.abs(error)),
+                    "rmse": float(np.sqrt(_spark_mean(error * error))),
+                    "mean_error": _spark_mean(error),
+                }
+            )
+    return pd.DataFrame(rows, columns=GROWTH_BACKTEST_SCHEMA.fieldNames())

@@ -13,12 +13,15 @@ import hashlib
 import json
 from dataclasses import asdict
 
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import SparkSession
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from lib.execution.prediction import prediction_outputs
+from lib.execution.years import conformed_frame
 from lib.io import catalog, delta, delta_arrow
-from lib.prediction.growth import growth_backtest, growth_forecasts, growth_states
+from lib.prediction.growth import GROWTH_BACKTEST_SCHEMA, growth_backtest, ordered_states
 from lib.prediction.settings import ML_METHODS, GrowthSettings, PredictionSettings
 from lib.run import progress
 from lib.run.config import Config
@@ -60,19 +63,11 @@ def _current(spark: SparkSession, warehouse: str, key: str, names: tuple[str, ..
         return False
 
 
-def _growth_frames(
-    spark: SparkSession,
-    warehouse: str,
-    growth: GrowthSettings,
-    years: list[int],
-    cached: list[DataFrame],
-) -> tuple[DataFrame, DataFrame]:
-    """growth_forecast and growth_backtest (lazy) from country_year's fitness and GDP pc."""
-    country_year = delta.read_table(spark, warehouse, delta.COUNTRY_YEAR)
-    states = growth_states(country_year).persist(StorageLevel.MEMORY_AND_DISK)
-    forecast = growth_forecasts(states, years, growth).persist(StorageLevel.MEMORY_AND_DISK)
-    cached += [states, forecast]
-    return forecast, growth_backtest(forecast, states)
+def _growth_states(spark: SparkSession, warehouse: str) -> pd.DataFrame:
+    """The countries' (ln fitness, ln GDP per capita) states from country_year (one row a
+    country and year, read on the driver: no Spark job for a local table)."""
+    columns = ["country_code", "year", "fitness", "gdp_per_capita"]
+    return ordered_states(spark, delta.read_arrow(spark, warehouse, delta.COUNTRY_YEAR, columns))
 
 
 def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
@@ -109,8 +104,16 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
             scores = theirs if scores is None else scores.unionByName(theirs)
         if arrow:  # the tasks write into the table's folder: it must exist first
             delta.ensure_table(spark, uri, TABLES[PRODUCT_OPPORTUNITIES])
+        states = _growth_states(spark, warehouse) if growth is not None else None
         outputs = prediction_outputs(
-            spark, grid, scores, settings, years, uri if arrow else None, files
+            spark,
+            grid,
+            scores,
+            settings,
+            years,
+            uri if arrow else None,
+            files,
+            None if growth is None else (states, growth),
         )
         cached = [outputs.cached] if outputs.cached is not None else []
         try:
@@ -127,9 +130,17 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
             progress.update(f"{PRODUCT_OPPORTUNITIES} written")
             tables = {PREDICTION_BACKTEST_PLACE: outputs.backtest_place}
             if growth is not None:
-                forecast, backtest = _growth_frames(spark, warehouse, growth, years, cached)
+                forecast = outputs.growth_forecast
+                backtest = growth_backtest(forecast.to_pandas(), states)
                 tables.update(
-                    {GROWTH_FORECAST: forecast.toArrow(), GROWTH_BACKTEST: backtest.toArrow()}
+                    {
+                        GROWTH_FORECAST: forecast,
+                        GROWTH_BACKTEST: pa.Table.from_pandas(
+                            conformed_frame(backtest, GROWTH_BACKTEST_SCHEMA),
+                            schema=to_arrow_schema(GROWTH_BACKTEST_SCHEMA),
+                            preserve_index=False,
+                        ),
+                    }
                 )
             tables[PREDICTION_BACKTEST] = outputs.backtest  # last: its commit holds the key
             for name, rows in tables.items():
