@@ -14,7 +14,9 @@ py4j or a Delta Connect plugin): the same code runs in classic mode and through 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pyarrow as pa
@@ -221,6 +223,9 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     Constraints raise only the writer protocol version, so delta-rs and DuckDB still read the
     table, and from then on Delta refuses any write that breaks them.
     """
+    pending = _PENDING.get(path)
+    if pending is not None and threading.current_thread() is not _BACKGROUND.get(path):
+        pending.exception()  # wait for tables_ensured_meanwhile (its error is raised below)
     wanted = wanted_table_properties(spark)
     # WHY remember: checking costs Delta log reads (~1 s a table on a small machine) and a job
     # writes each table several times; once checked in this session with the same wanted
@@ -257,6 +262,45 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
 
 
 _ENSURED: set[tuple] = set()  # tables ensure_table has checked (see there)
+_PENDING: dict[str, Future] = {}  # path -> its ensure_table in tables_ensured_meanwhile
+_BACKGROUND: dict[str, threading.Thread] = {}
+
+
+@contextmanager
+def tables_ensured_meanwhile(
+    spark: SparkSession, warehouse: str, names: Iterable[str]
+) -> Iterator[None]:
+    """``ensure_table`` of the named data-dictionary tables, in that order, in a thread of
+    their own while the body runs; an ``ensure_table`` of one of them in the body waits for it
+    (and, had it failed, tries again and raises). For the tables a stage writes, around the
+    stage, those needed first first. WHY: a new table's ``CREATE TABLE`` is a Spark SQL command
+    of 0.3-1 s on a small machine, and the default job made 17 of them one after the other;
+    made while the stage's tasks run (Python workers), their time is hidden. One thread: two
+    made at once took as long as one after the other (measured)."""
+    paths = [(table_path(warehouse, name), TABLES[name]) for name in names if name in TABLES]
+    paths = [(path, table) for path, table in paths if path not in _PENDING]
+
+    def ensure(path: str, table: Table) -> None:
+        _BACKGROUND[path] = threading.current_thread()
+        try:
+            ensure_table(spark, path, table)
+        except Exception as error:  # the body's own ensure_table raises it again
+            _PENDING[path].set_exception(error)
+        else:
+            _PENDING[path].set_result(None)
+
+    for path, _ in paths:
+        _PENDING[path] = Future()
+    executor = ThreadPoolExecutor(1, thread_name_prefix="ensure-tables")
+    for path, table in paths:
+        executor.submit(ensure, path, table)
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=True)
+        for path, _ in paths:
+            _PENDING.pop(path, None)
+            _BACKGROUND.pop(path, None)
 
 
 def write_arrow_rows(

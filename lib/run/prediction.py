@@ -85,7 +85,12 @@ def run_prediction(spark: SparkSession, config: Config, run: RunRecord) -> bool:
     key = prediction_key(settings, growth, grid_version)
     if _current(spark, warehouse, key, names):
         return False
-    with stage(run, "prediction"), progress.stage("prediction", detail="opportunity scores"):
+    with (
+        stage(run, "prediction"),
+        progress.stage("prediction", detail="opportunity scores"),
+        # the run log is written after this stage: made meanwhile too, if new
+        delta.tables_ensured_meanwhile(spark, warehouse, (*names, delta.RUN_LOG)),
+    ):
         years = sorted(delta.table_years(spark, warehouse, delta.COUNTRY_PRODUCT_YEAR))
         uri = delta.table_path(warehouse, PRODUCT_OPPORTUNITIES)
         arrow = delta_arrow.use_arrow_writer(config.output.writer, warehouse)

@@ -222,9 +222,11 @@ def run_indicators(
     run.row_counts["indicators.years_unchanged"] = len(years) - len(todo)
     if not todo:
         return years
+    written = sorted(written_indicator_tables(config), key=_tasks_first) + [INDICATOR_STATE]
     with (
         stage(run, "indicators"),
         progress.stage("indicators", total=len(todo), unit="year"),
+        delta.tables_ensured_meanwhile(spark, warehouse, written),
     ):
         stage_settings = indicator_settings(config)
         tables = compute_indicators(spark, stage_settings, todo, run.input_versions[delta.FLOWS])
@@ -252,6 +254,15 @@ def run_indicators(
         )
     catalog.register_tables(spark, config.output)
     return years
+
+
+def _tasks_first(name: str) -> bool:
+    """Sort key: the tables the yearly tasks write into (needed first), then the others."""
+    return name not in (
+        delta.COUNTRY_PRODUCT_YEAR,
+        delta.PRODUCT_PROXIMITY,
+        delta.PRODUCT_BICM_LINKS,
+    )
 
 
 def settings_key(config: Config) -> str:

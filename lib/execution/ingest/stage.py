@@ -131,51 +131,56 @@ def ingest_release(
     if not flows:
         return report
 
-    countries = read_country_codes(release.country_file)
-    products = read_product_codes(release.product_file)
-    check_flow_headers(release)
-    meta = {"baci_release": release.release, "hs_revision": release.hs_revision}
-    stamp = {"hs_revision": release.hs_revision, "release": release.release}
-    # A year left unchanged had these very code lists (they are part of every fingerprint).
+    # The tables this run writes, created (if new) while it reads and writes the flows.
+    written = [delta.FLOWS, delta.QUARANTINE, INGEST_FILES]
     if not report.unchanged_years:
-        for name, codes in ((delta.COUNTRIES, countries), (delta.PRODUCTS, products)):
-            columns = {k: v for k, v in stamp.items() if k in TABLES[name].column_names}
-            rows = _stamped(pa.Table.from_pandas(codes, preserve_index=False), columns)
-            delta.write_arrow_rows(
-                spark, rows, warehouse, name, run_id, writer=writer, metadata=meta
+        written = [delta.COUNTRIES, delta.PRODUCTS, *written]
+    with delta.tables_ensured_meanwhile(spark, warehouse, written):
+        countries = read_country_codes(release.country_file)
+        products = read_product_codes(release.product_file)
+        check_flow_headers(release)
+        meta = {"baci_release": release.release, "hs_revision": release.hs_revision}
+        stamp = {"hs_revision": release.hs_revision, "release": release.release}
+        # A year left unchanged had these very code lists (they are part of every fingerprint).
+        if not report.unchanged_years:
+            for name, codes in ((delta.COUNTRIES, countries), (delta.PRODUCTS, products)):
+                columns = {k: v for k, v in stamp.items() if k in TABLES[name].column_names}
+                rows = _stamped(pa.Table.from_pandas(codes, preserve_index=False), columns)
+                delta.write_arrow_rows(
+                    spark, rows, warehouse, name, run_id, writer=writer, metadata=meta
+                )
+
+        batch_size = files_per_batch or FILES_PER_BATCH
+        arrow_writer = use_arrow_writer(writer, warehouse)
+        reading = FileReading.of(countries, products, **reading_options)
+        for start in range(0, len(flows), batch_size):
+            batch = flows[start : start + batch_size]
+            years = [f.year for f in batch]
+            write_flows = write_flows_with_arrow if arrow_writer else write_flows_with_spark
+            with progress.finished_tasks() as finished:  # the stage advances file by file
+                summaries = write_flows(
+                    spark, batch, reading, release, warehouse, run_id, meta, finished.folder
+                )
+            counts = {s["file_index"]: json.loads(s["counts"]) for s in summaries}
+            if sorted(counts) != list(range(len(batch))):
+                raise RuntimeError(f"line counts missing for some of the files of {years}")
+            _write_quarantine(spark, batch, summaries, reading, warehouse, writer, run_id, meta)
+            for i, flow in enumerate(batch):
+                _count(report, flow.year, counts[i])
+            _record_fingerprints(spark, warehouse, run_id, release, batch, keys, report, writer)
+            rows = sum(counts[i]["read"] for i in range(len(batch)))
+            progress.advance(
+                len(batch) - finished.count, detail=f"{_years_text(years)}: {rows:,} rows read"
             )
 
-    batch_size = files_per_batch or FILES_PER_BATCH
-    arrow_writer = use_arrow_writer(writer, warehouse)
-    reading = FileReading.of(countries, products, **reading_options)
-    for start in range(0, len(flows), batch_size):
-        batch = flows[start : start + batch_size]
-        years = [f.year for f in batch]
-        write_flows = write_flows_with_arrow if arrow_writer else write_flows_with_spark
-        with progress.finished_tasks() as finished:  # the stage advances file by file
-            summaries = write_flows(
-                spark, batch, reading, release, warehouse, run_id, meta, finished.folder
+        # The arrow writer already writes one file a year: nothing to compact.
+        if optimize and not arrow_writer:
+            progress.update("compacting the flows (OPTIMIZE)")
+            ingested = [f.year for f in flows]
+            spark.sql(
+                f"OPTIMIZE delta.`{delta.table_path(warehouse, delta.FLOWS)}` "
+                f"WHERE {delta.year_predicate(ingested)}"
             )
-        counts = {s["file_index"]: json.loads(s["counts"]) for s in summaries}
-        if sorted(counts) != list(range(len(batch))):
-            raise RuntimeError(f"line counts missing for some of the files of {years}")
-        _write_quarantine(spark, batch, summaries, reading, warehouse, writer, run_id, meta)
-        for i, flow in enumerate(batch):
-            _count(report, flow.year, counts[i])
-        _record_fingerprints(spark, warehouse, run_id, release, batch, keys, report, writer)
-        rows = sum(counts[i]["read"] for i in range(len(batch)))
-        progress.advance(
-            len(batch) - finished.count, detail=f"{_years_text(years)}: {rows:,} rows read"
-        )
-
-    # The arrow writer already writes one file a year: nothing to compact.
-    if optimize and not arrow_writer:
-        progress.update("compacting the flows (OPTIMIZE)")
-        ingested = [f.year for f in flows]
-        spark.sql(
-            f"OPTIMIZE delta.`{delta.table_path(warehouse, delta.FLOWS)}` "
-            f"WHERE {delta.year_predicate(ingested)}"
-        )
     return report
 
 
