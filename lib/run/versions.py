@@ -50,6 +50,9 @@ EQUIVALENT: dict[tuple[tuple[str, ...] | None, str], tuple[str, ...]] = {
     # Issue 22 item 3 (the 2010-2020 default release) changed one column description in
     # lib/tables/ (country_year.gdp_per_capita: synthetic with the embedded release).
     (INGEST_MODULES, "60e2f101ff1aa40f"): ("fcd65610329e33b4",),
+    # Issue 22 (time of the default job): the ingest's new tables are created while the flows
+    # are read (delta.tables_ensured_meanwhile); every table equal bit for bit.
+    (INGEST_MODULES, "5678d6c03f79b095"): ("60e2f101ff1aa40f",),
 }
 
 
