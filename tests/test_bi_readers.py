@@ -160,7 +160,7 @@ def test_readme_backtest_query_runs(tiny, duck):
     # The README tells a user to read the backtest before trusting a score: its query, as
     # written, on a warehouse with backtest years (the tiny run uses prediction.horizon = 1).
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r'con\.sql\(("SELECT method.*?")\)\)', readme, re.S)
+    match = re.search(r'con\.sql\(\s*("SELECT method.*?")\s*\)\s*\)', readme, re.S)
     assert match, "no backtest query in README.md"
     query = "".join(re.findall(r'"([^"]*)"', match.group(1)))
     rows = duck.sql(query.replace("'warehouse/", f"'{tiny.warehouse}/")).df()
