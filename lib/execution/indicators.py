@@ -202,7 +202,11 @@ def compute_indicators(
     if flow_files is not None:
         small, written, large, cached = _arrow_tasks(spark, stage, settings, flow_files, years)
     else:
-        small, written, large, cached = _spark_tasks(spark, stage, settings, years, paths)
+        # The bound overstates the nonzeros (a dense year), so the task count errs on the many side.
+        partitions = distributed_partitions(stage.partitions, {y: bound for y in years}, paths)
+        small, written, large, cached = _spark_tasks(
+            spark, stage, settings, years, paths, partitions
+        )
     descriptions = product_descriptions(products.to_pandas(), stage.products.level)
     return _tables(small, written, large, cached, names, descriptions, paths)
 
@@ -377,10 +381,11 @@ def _spark_tasks(
     settings: YearSettings,
     years: list[int],
     paths: dict[int, str],
+    partitions: int,
 ):
     """Spark aggregates the flows; the in-task years run on one partition per year, three
     passes (small rows, grid, proximity pairs), the large ones streamed to Spark's writer;
-    the distributed years on the distributed path."""
+    the distributed years on the distributed path, in ``partitions`` tasks."""
     window = stage.smoothing_years
     flows = delta.read_table(spark, stage.warehouse, delta.FLOWS).where(
         F.col("year").isin(source_years(years, window))
@@ -390,7 +395,7 @@ def _spark_tasks(
         for year, group in _traded(flows).toPandas().groupby("year")
     }
     exports = _windowed(exports_for_indicators(flows, stage.products), years, window)
-    return split_tasks(exports, traded, settings, years, paths, stage.partitions, _exports_tasks)
+    return split_tasks(exports, traded, settings, years, paths, partitions, _exports_tasks)
 
 
 def _windowed(exports: DataFrame, years: list[int], window: int) -> DataFrame:

@@ -10,7 +10,8 @@ then on the kept rows
     share_c = X_cp / X_c,   share_p = X_p / X,   RCA = share_c / share_p,
     rca_difference = share_c - share_p,   RPOP = X_cp / pop_c / (X_p[known] / pop[known])
 
-(sums over (year, place), (year, activity) and (year): window aggregations), and M by the
+(sums over (year, place) and (year, activity): window aggregations; the year's total X: an
+aggregation joined back, so that no year is held by one task), and M by the
 presence test (``lib.measures.rca.presence_by_test`` applied per row in Arrow batches: the
 kernel of the in-task path). The Atlas two-step's M over every exporter and the core's
 activities (``all_ones``) is the same computation on those rows.
@@ -102,6 +103,13 @@ def _sum_over(column: str, *keys: str):
     return F.sum(column).over(Window.partitionBy(*keys))
 
 
+def _with_year_total(rows: DataFrame, name: str) -> DataFrame:
+    """``rows`` with each year's total export_value as ``name``: an aggregation joined back
+    (one row a year, broadcast), not a window over (year), which would put a year in one task."""
+    totals = rows.groupBy("year").agg(F.sum("export_value").alias(name))
+    return rows.join(F.broadcast(totals), "year")
+
+
 def presence(
     exports: DataFrame, settings: YearSettings, attributes: DataFrame | None = None
 ) -> Presence:
@@ -133,7 +141,7 @@ def presence(
         F.first("gdp_per_capita").alias("gdp_per_capita"),
     )
     shares = (
-        kept.withColumn("x_all", _sum_over("export_value", "year"))
+        _with_year_total(kept, "x_all")
         .groupBy("year", "activity")
         .agg((F.sum("export_value") / F.first("x_all")).alias("share"))
     )
@@ -172,9 +180,10 @@ def _rca_cells(rows: DataFrame, settings: YearSettings) -> DataFrame:
         .select("year", "activity", (F.col("x_known") / F.col("pop_total")).alias("per_person"))
     )
     share_c = F.col("export_value") / _sum_over("export_value", "year", "place")
-    share_p = _sum_over("export_value", "year", "activity") / _sum_over("export_value", "year")
+    share_p = _sum_over("export_value", "year", "activity") / F.col("x_year")
     with_rca = (
-        rows.withColumn("share_c", share_c)
+        _with_year_total(rows, "x_year")
+        .withColumn("share_c", share_c)
         .withColumn("share_p", share_p)
         .join(per_person, ["year", "activity"], "left")
         .select(
