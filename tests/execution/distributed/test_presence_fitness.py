@@ -158,3 +158,20 @@ def test_fitness_stops_on_tolerance_like_in_task(spark):
     """A tolerance reached before N: the same step count (the lagged change decides)."""
     run = _fitness_case(spark, _small(), YearSettings(max_iterations=200, tolerance=1e-6))
     assert 1 < run.iterations[2001] < 200
+
+
+def test_no_window_holds_a_whole_year(spark):
+    # A window over (year) alone puts all of a year's rows in one task, the ceiling this path
+    # exists to lift: the year's totals must be aggregations, the windows keyed by place or
+    # activity too. The plan text names each window's keys.
+    import contextlib
+    import io
+    import re
+
+    result = presence(spark.createDataFrame(_small()), YearSettings(two_step=True))
+    for name, frame in vars(result).items():
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text):
+            frame.explain()
+        keys = re.findall(r"windowspecdefinition\(([^)]*?)specifiedwindowframe", text.getvalue())
+        assert all(k.count("#") > 1 for k in keys), f"{name}: a window over year alone: {keys}"
