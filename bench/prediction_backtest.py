@@ -3,6 +3,7 @@ same work through fermi-cref on one core (issue 22 item 7).
 
     .venv/bin/python bench/prediction_backtest.py [--release DIR | --years 8 --countries 60
         --products 400] [--level hs4] [--horizon 3] [--trees 20] [--master 'local[16]']
+        [--methods density,bicm_density] [--fermi-methods density]
 
 1. ``jobs/fitness.py`` (a fresh warehouse) with ``prediction.methods=["density"]`` on the release
    (by default a SYNTHETIC one generated here; ``--release data/generated/full`` is the
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ml-tasks", type=int, default=16)
     parser.add_argument("--master", default="local[16]")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--fermi-methods", help="the methods run through fermi-cref too (default: --methods)"
+    )
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--fermi-only", type=Path, help=argparse.SUPPRESS)  # a warehouse
     args = parser.parse_args(argv)
@@ -248,8 +252,11 @@ def main(argv: list[str] | None = None) -> int:
                 entry["ml_stage"] = {k: round(v, 2) for k, v in fit.items()}
         results["methods"][method] = entry
         log(f"{method}: {entry}")
+    fermi_methods = methods if args.fermi_methods is None else args.fermi_methods.split(",")
+    fermi_methods = [m for m in fermi_methods if m]
     baseline = subprocess.run(
-        [sys.executable, __file__, "--fermi-only", str(warehouse), "--methods", ",".join(methods)]
+        [sys.executable, __file__, "--fermi-only", str(warehouse)]
+        + ["--methods", ",".join(fermi_methods)]
         + ["--horizon", str(args.horizon), "--trees", str(args.trees), "--k", str(args.k)],
         capture_output=True,
         text=True,
