@@ -11,8 +11,9 @@ decides per year from the matrix's shape against the budget of one Python task:
 A year runs in-task when that estimate is at most ``IN_TASK_BUDGET`` = 0.6 GiB (three quarters
 of the 0.8 GiB a Python task may use: the rest is the interpreter, pyarrow and Spark's Arrow
 buffers), i.e. up to ~5 million place x activity cells. The activities x activities matrices
-(proximity, co-occurrence: 16 x activities^2 bytes, 0.4 GiB at 5,000) do not decide: both
-paths hold them in a task (``lib.execution.distributed.cooccurrence.MAX_ACTIVITIES``). Nor do
+(proximity, co-occurrence) do not decide: the in-task path holds them in its year's task, the
+distributed path in every product-space task, up to
+``lib.execution.distributed.cooccurrence.MAX_ACTIVITIES`` (2,000). Nor do
 the nonzeros: the dense cells bound them in-task, and they are what the distributed path's cost
 grows with; all three are shown and logged. BACI is far below: HS6, 240 countries x 5,200
 products, is 0.15 GiB; County Business Patterns (3,100 counties x 1,000 industries) 0.37 GiB:

@@ -23,7 +23,10 @@ from pyspark.sql import functions as F
 
 from lib.measures.product_space import cooccurrence
 
-MAX_ACTIVITIES = 5_000
+# Measured (bench/baci_matrix_paths.py, 2026-12-07): a Python worker peaks at 0.44 GiB with
+# 1,217 activities and 2.44 GiB with 4,961 (about a dozen P x P float64 copies in flight: the
+# cogrouped C rows, their numpy copy, phi and the activity side); at 2,000: 0.48 GiB.
+MAX_ACTIVITIES = 2_000
 BLOCK_CELLS = 2_000_000
 CHUNK_CELLS = 1_000_000  # dense place rows made at a time inside a task (8 MB)
 

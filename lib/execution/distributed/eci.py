@@ -5,8 +5,8 @@ The in-task path (``lib.measures.eci.eci_pci_matrix``) solves the C x C eigenpro
 
 1. W = M^T D^-1 M (activities x activities) is summed blockwise across tasks
    (``cooccurrence_rows`` with ``weighted_cooccurrence``: each task holds one P x P partial);
-2. W's rows go to the driver (P x P floats a year: 8 MB at 1,000 activities, 200 MB at the
-   limit ``MAX_ACTIVITIES`` = 5,000, where ``eigh`` takes ~1 min); the largest connected
+2. W's rows go to the driver (P x P floats a year: 8 MB at 1,000 activities, 32 MB at the
+   limit ``MAX_ACTIVITIES`` = 2,000); the largest connected
    component (the in-task rule: most places, then most activities, then the later first
    place) is found from W's pattern (activities sharing a place) with the places counted per
    component in Spark; ``pci_from_activity_matrix`` gives PCI's eigenvector kp and lambda2;

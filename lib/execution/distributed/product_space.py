@@ -19,8 +19,9 @@ steps 1-3 are in ``lib.execution.distributed.cooccurrence``:
    ``density_cells`` and ``place_coi`` (z-score from ``coi_moments`` per block, combined) split
    its rows. Compute it once (persist, or write it) when both are needed.
 
-Limits (a Python task under 0.8 GiB): phi is dense P x P float64 in every block task, held
-about twice (Arrow input and numpy), so P <= ``MAX_ACTIVITIES`` = 5,000 (2 x 200 MB); a year
+Limits (a Python task under 0.8 GiB): phi is dense P x P float64 in every block task, with its
+C rows (Arrow input, numpy copy) and the activity side: about a dozen P x P copies at the peak
+(measured), so P <= ``MAX_ACTIVITIES`` = 2,000 (0.48 GiB measured); a year
 with more activities fails with an error naming it (its proximity would need sparse pairs,
 not implemented). Places are unbounded: a block holds ~``block_cells`` cells (default 2 million:
 ~100 MB of output rows), and the number of blocks grows with the places.

@@ -175,3 +175,14 @@ def test_no_window_holds_a_whole_year(spark):
             frame.explain()
         keys = re.findall(r"windowspecdefinition\(([^)]*?)specifiedwindowframe", text.getvalue())
         assert all(k.count("#") > 1 for k in keys), f"{name}: a window over year alone: {keys}"
+
+
+def test_too_many_activities_stop_with_the_year():
+    # The product space holds P x P matrices in every task (about a dozen copies at the peak,
+    # measured): past MAX_ACTIVITIES a year must stop with an error naming it, not overrun a task.
+    from lib.execution.distributed.cooccurrence import MAX_ACTIVITIES, check_activities
+
+    check_activities(2001, MAX_ACTIVITIES)
+    with pytest.raises(ValueError, match=r"year 2001: 2,001 activities"):
+        check_activities(2001, MAX_ACTIVITIES + 1)
+    assert MAX_ACTIVITIES <= 2_000
