@@ -15,7 +15,7 @@ The in-task path (``lib.measures.eci.eci_pci_matrix``) solves the C x C eigenpro
    (``orientation`` and ``normalised_scale``, the in-task kernels), and a last pass writes each
    place's ECI and mean product complexity.
 
-Must not: collect place rows on the driver, use RDDs or ``sparkContext``, or hold a formula of
+Must not: collect place rows on the driver, use RDDs or the SparkContext, or hold a formula of
 its own.
 """
 

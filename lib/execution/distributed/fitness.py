@@ -21,7 +21,7 @@ later, on the same numbers.
 
 GENEPY is not a fixed-point map of this kind: ``fitness.method = genepy`` stays in-task.
 
-Must not: collect place rows on the driver, use RDDs or ``sparkContext``, or hold a formula of
+Must not: collect place rows on the driver, use RDDs or the SparkContext, or hold a formula of
 its own.
 """
 

@@ -26,7 +26,7 @@ with more activities fails with an error naming it (its proximity would need spa
 not implemented). Places are unbounded: a block holds ~``block_cells`` cells (default 2 million:
 ~100 MB of output rows), and the number of blocks grows with the places.
 
-Must not: collect rows on the driver, use RDDs or ``sparkContext`` (Spark Connect), or hold a
+Must not: collect rows on the driver, use RDDs or the SparkContext (Spark Connect), or hold a
 formula of its own.
 """
 
