@@ -6,7 +6,7 @@ their ubiquity), ``indexed_ones`` (M's ones with that index and their block of p
 ``cooccurrence_rows`` (each task sums ``cooccurrence`` of dense place rows into one partial
 P x P per year; the partials' rows are then summed per activity row).
 
-Must not: collect rows on the driver, use RDDs or ``sparkContext`` (Spark Connect), or hold a
+Must not: collect rows on the driver, use RDDs or the SparkContext (Spark Connect), or hold a
 formula of its own (``cooccurrence`` is the in-task kernel).
 """
 
