@@ -29,14 +29,13 @@ if str(ROOT) not in sys.path:  # bench/ is not shipped with lib/: import it from
     sys.path.insert(0, str(ROOT))
 
 from bench.procmem import children_cpu_seconds, gib, wait_with_peak  # noqa: E402
+from bench.run_benchmark import last_run_log  # noqa: E402
 
 PATHS = ("in_task", "distributed")
 
 
 def run_path(path: str, args: argparse.Namespace, warehouse: Path) -> dict:
     """One job on ``path``: wall, CPU, peaks and the run log's stage seconds."""
-    from deltalake import DeltaTable
-
     command = [str(ROOT / "spark-submit.sh"), "--master", args.master, "jobs/fitness.py",
                "--source", str(args.release), "--warehouse", str(warehouse),
                "--years", args.years, "--set", f"products.level={args.level}",
@@ -49,14 +48,14 @@ def run_path(path: str, args: argparse.Namespace, warehouse: Path) -> dict:
     if code != 0:
         print(log.read_text(errors="replace")[-4000:])
         raise SystemExit(f"{path}: job failed ({code}); log {log}")
-    runs = DeltaTable(str(warehouse / "run_log")).to_pandas()
+    run = last_run_log(warehouse)
     return {
         "seconds": seconds,
         "cpu": cpu_seconds,
         "python": peak.python,
         "rss": peak.rss,
-        "stages": dict(runs.iloc[-1]["stage_seconds"]),
-        "row_counts": dict(runs.iloc[-1]["row_counts"] or []),
+        "stages": run["stage_seconds"],
+        "row_counts": run["row_counts"],
     }
 
 

@@ -192,7 +192,8 @@ def compute_indicators(
     codes = products.column("product").to_pylist()
     n_products = len({str(c)[:level] for c in codes})
     bound = MatrixShape(len(names), n_products, len(names) * n_products)
-    paths = announce(stage.matrix, {y: bound for y in years})
+    shapes = {y: bound for y in years}
+    paths = announce(stage.matrix, shapes)
     # With smoothing a year's task needs the exports of its window (lib.measures.smoothing).
     read_years = source_years(years, stage.smoothing_years)
     flow_files = None
@@ -203,7 +204,7 @@ def compute_indicators(
         small, written, large, cached = _arrow_tasks(spark, stage, settings, flow_files, years)
     else:
         # The bound overstates the nonzeros (a dense year), so the task count errs on the many side.
-        partitions = distributed_partitions(stage.partitions, {y: bound for y in years}, paths)
+        partitions = distributed_partitions(stage.partitions, shapes, paths)
         small, written, large, cached = _spark_tasks(
             spark, stage, settings, years, paths, partitions
         )
