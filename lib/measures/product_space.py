@@ -38,8 +38,8 @@ row of M and the activity-side data (density, COG, COI before its z-score). So a
 from *blocks of places* (dense 0/1 rows, all active activities as columns):
 
 1. ``cooccurrence(rows)`` per block; the blocks' C are summed (C is exact: integer counts);
-2. ``proximity_from_cooccurrence(C)`` once (u = diag C);
-3. ``activity_side(phi, u, pci, diagonal)`` once: phi with its diagonal, column totals, kp;
+2. ``Proximity``: phi once (u = diag C), handed out in column blocks (``Proximity.blocks``);
+3. ``activity_side(proximity, u, pci, diagonal)`` once: column totals with the diagonal, kp;
 4. ``block_outlook(rows, side)`` per block: density, COG and raw COI of the block's places;
 5. ``coi_moments`` per block, combined (``combined_moments``), ``coi_scale``: the z-score.
 
@@ -47,6 +47,15 @@ from *blocks of places* (dense 0/1 rows, all active activities as columns):
 block holding the whole active matrix; ``lib.execution.distributed.product_space`` runs them on
 many blocks in Spark tasks. ``selected_cells`` chooses the density cells written
 (``product_space.density_pairs``: all, absent, top_k) for both paths.
+
+Memory (WHY ``Proximity`` exists): phi is P x P, 0.2 GB at HS6 (5,000 products), more than all
+of a BACI year's place x activity matrices together. Every use of phi above (column totals,
+``rows @ phi``, the proximity pairs) needs only a few of its columns at a time, so a
+``Proximity`` made from a single block's 0/1 rows (``Proximity.of_rows``, the in-task path)
+never holds C or phi whole: each column block is C's columns ``rows^T rows[:, block]``,
+recomputed for each pass (three passes a year), divided by the same
+max(u_p, u_p'). The distributed path has C summed over its blocks already
+(``Proximity.of_cooccurrence``: phi made in place, its columns handed out as views).
 
 Must not: know of Spark, of years, or of how blocks are formed.
 """
@@ -63,7 +72,10 @@ from lib.tables import spark_schema
 
 ATLAS = "atlas"
 ZSCORE = "zscore"
-ROW_CHUNK = 512  # proximity rows scanned at a time when listing pairs (bounds index memory)
+# Proximity rows listed as pairs at a time: bounds a year's pair frames (~40 MB at HS6)
+ROW_CHUNK = 128
+BLOCK_BYTES = 8 * 1024**2  # one column block of phi (P x width float64), whatever P is
+EXACT_FLOAT32 = 2**24  # 0/1 products summed over fewer rows are exact integers in float32
 
 PROXIMITY_SCHEMA = spark_schema("product_proximity")
 
@@ -80,34 +92,99 @@ def cooccurrence(rows: np.ndarray) -> np.ndarray:
     return rows.T @ rows
 
 
+def _divide_by_max_ubiquity(block: np.ndarray, u_rows: np.ndarray, u_columns: np.ndarray) -> None:
+    """block_pp' /= max(u_p, u_p') in place (p over ``u_rows``, p' over ``u_columns``): the one
+    formula of phi from C. Where max(u_p, u_p') = 0 both activities are inactive and C_pp' is
+    already 0."""
+    denominator = np.maximum(u_rows[:, None], u_columns[None, :])
+    np.divide(block, denominator, out=block, where=denominator > 0)
+
+
 def proximity_from_cooccurrence(C: np.ndarray) -> np.ndarray:
     """phi = C_pp' / max(u_p, u_p') with u = diag(C), diagonal 0, rows / columns of inactive
     activities 0. Divides ``C`` in place and returns it (P x P can be 5,000 x 5,000)."""
     phi = np.asarray(C, dtype=np.float64)
     u = np.diag(phi).copy()
     for start in range(0, u.size, ROW_CHUNK):  # row chunks: no second P x P array
-        denominator = np.maximum(u[start : start + ROW_CHUNK, None], u[None, :])
-        # Where max(u_p, u_p') = 0 both activities are inactive and C_pp' is already 0.
-        chunk = phi[start : start + ROW_CHUNK]
-        np.divide(chunk, denominator, out=chunk, where=denominator > 0)
+        _divide_by_max_ubiquity(phi[start : start + ROW_CHUNK], u[start : start + ROW_CHUNK], u)
     np.fill_diagonal(phi, 0.0)
     return phi
 
 
 def proximity_matrix(M: np.ndarray) -> np.ndarray:
-    """phi (P x P) of a 0/1 matrix: one block's co-occurrence, then its proximity."""
-    return proximity_from_cooccurrence(cooccurrence(M))
+    """phi (P x P) of a 0/1 matrix, whole (the report's drawing; the job uses ``Proximity``)."""
+    return Proximity.of_rows(M).dense()
+
+
+class Proximity:
+    """phi of a year's activities (diagonal 0), handed out in column blocks of at most
+    ``BLOCK_BYTES`` (see the module docstring). ``ubiquity`` is u = diag(C). A block is never
+    to be written into (it may be a view of phi)."""
+
+    def __init__(self, ubiquity: np.ndarray, rows: np.ndarray | None, phi: np.ndarray | None):
+        self.ubiquity = np.asarray(ubiquity, dtype=np.float64)
+        self._rows, self._phi = rows, phi
+
+    @classmethod
+    def of_rows(cls, rows: np.ndarray) -> Proximity:
+        """From one block of 0/1 place rows (all places of the year): C is never held whole.
+        WHY float32 below 2^24 places: the products and sums are integers, exact there, and
+        the matrix product twice as fast as in float64."""
+        rows = np.asarray(rows)
+        exact = np.float32 if rows.shape[0] < EXACT_FLOAT32 else np.float64
+        rows = rows.astype(exact)
+        return cls(rows.sum(axis=0, dtype=np.float64), rows, None)
+
+    @classmethod
+    def of_cooccurrence(cls, C: np.ndarray) -> Proximity:
+        """From C summed over blocks of places (divided in place: no second P x P array)."""
+        u = np.diag(C).astype(np.float64)
+        return cls(u, None, proximity_from_cooccurrence(C))
+
+    @property
+    def size(self) -> int:
+        return self.ubiquity.size
+
+    def columns(self, start: int, stop: int) -> np.ndarray:
+        """phi[:, start:stop] (diagonal 0)."""
+        if self._phi is not None:
+            return self._phi[:, start:stop]
+        block = (self._rows.T @ self._rows[:, start:stop]).astype(np.float64)
+        _divide_by_max_ubiquity(block, self.ubiquity, self.ubiquity[start:stop])
+        block[np.arange(start, stop), np.arange(stop - start)] = 0.0
+        return block
+
+    def blocks(self, width: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(start, phi[:, start:start + width]) over all columns; ``width`` by default the
+        most columns that fit ``BLOCK_BYTES``."""
+        if width is None:
+            width = max(1, BLOCK_BYTES // (8 * max(self.size, 1)))
+        for start in range(0, self.size, width):
+            yield start, self.columns(start, min(start + width, self.size))
+
+    def dense(self) -> np.ndarray:
+        """All of phi (P x P): for callers that need it whole (and can hold it)."""
+        if self._phi is not None:
+            return self._phi
+        out = np.empty((self.size, self.size))
+        for start, block in self.blocks():
+            out[:, start : start + block.shape[1]] = block
+        return out
 
 
 def proximity_pair_blocks(
-    phi: np.ndarray, min_proximity: float = 0.0, upper_only: bool = True, rows: int = ROW_CHUNK
+    proximity: Proximity,
+    min_proximity: float = 0.0,
+    upper_only: bool = True,
+    rows: int = ROW_CHUNK,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Index pairs (a, b) with phi_ab > 0 and phi_ab >= min_proximity, and their values, for
     ``rows`` consecutive values of a at a time (ordered by a, then b). ``upper_only``: each
-    pair once (a < b); else both orders (the diagonal is 0, so never listed)."""
-    n = phi.shape[0]
-    for start in range(0, n, rows):
-        block = phi[start : start + rows]
+    pair once (a < b); else both orders (the diagonal is 0, so never listed). Row block a =
+    column block a transposed (phi is symmetric)."""
+    n = proximity.size
+    for start, columns in proximity.blocks(rows):
+        block = np.ascontiguousarray(columns.T)
         keep = (block > 0) & (block >= min_proximity)
         if upper_only:  # column index > row index
             keep &= np.arange(n)[None, :] > np.arange(start, start + block.shape[0])[:, None]
@@ -117,10 +194,10 @@ def proximity_pair_blocks(
 
 
 def proximity_pairs(
-    phi: np.ndarray, min_proximity: float = 0.0
+    proximity: Proximity, min_proximity: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index pairs (a < b) with phi_ab > 0 and phi_ab >= min_proximity, and their values."""
-    blocks = list(proximity_pair_blocks(phi, min_proximity))
+    blocks = list(proximity_pair_blocks(proximity, min_proximity))
     if not blocks:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     a, b, values = zip(*blocks, strict=True)
@@ -131,27 +208,43 @@ def proximity_pairs(
 class ActivitySide:
     """What every block of places needs of the year's activities (active ones only).
 
-    ``phi`` holds ``proximity_diagonal`` on its diagonal; ``totals`` its column sums;
-    ``known`` the activities with a PCI; ``kp`` the re-centred PCI (0 where unknown);
-    ``weight`` = kp / totals (0 where an activity has no neighbour)."""
+    ``proximity`` is phi (diagonal 0); ``diagonal`` the phi_pp density and COG use
+    (``proximity_diagonal``); ``totals`` the column sums of phi with that diagonal; ``known``
+    the activities with a PCI; ``kp`` the re-centred PCI (0 where unknown); ``weight`` =
+    kp / totals (0 where an activity has no neighbour)."""
 
-    phi: np.ndarray
+    proximity: Proximity
+    diagonal: float
     totals: np.ndarray
     has_neighbours: np.ndarray
     known: np.ndarray
     kp: np.ndarray
     weight: np.ndarray
 
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(start, columns of phi with ``diagonal`` on the diagonal), block by block."""
+        return with_diagonal(self.proximity, self.diagonal)
+
+
+def with_diagonal(proximity: Proximity, diagonal: float) -> Iterator[tuple[int, np.ndarray]]:
+    """``proximity``'s column blocks with phi_pp = ``diagonal`` (copies: never into phi)."""
+    for start, columns in proximity.blocks():
+        if diagonal != 0.0:
+            columns = columns.copy()
+            width = columns.shape[1]
+            columns[np.arange(start, start + width), np.arange(width)] = diagonal
+        yield start, columns
+
 
 def activity_side(
-    phi: np.ndarray, ubiquity: np.ndarray, pci: np.ndarray, proximity_diagonal: float = 0.0
+    proximity: Proximity, ubiquity: np.ndarray, pci: np.ndarray, proximity_diagonal: float = 0.0
 ) -> ActivitySide:
-    """The activity side of a year from its proximity (diagonal 0; set to
-    ``proximity_diagonal`` in place), ubiquity and PCI (NaN where unknown), all over the
-    active activities."""
-    P = phi.shape[0]
-    phi[np.diag_indices(P)] = proximity_diagonal
-    totals = phi.sum(axis=0)  # = row sums, phi is symmetric
+    """The activity side of a year from its proximity, ubiquity and PCI (NaN where unknown),
+    all over the active activities."""
+    P = proximity.size
+    totals = np.zeros(P)
+    for start, columns in with_diagonal(proximity, proximity_diagonal):
+        totals[start : start + columns.shape[1]] = columns.sum(axis=0)  # = row sums (symmetric)
     has_neighbours = totals > 0
     pci = np.asarray(pci, dtype=np.float64)
     known = np.isfinite(pci)
@@ -162,7 +255,9 @@ def activity_side(
         kp = np.where(known, pci - centre, 0.0)  # re-centred: sum_p u_p kp_p = 0
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(has_neighbours, kp / totals, 0.0)
-    return ActivitySide(phi, totals, has_neighbours, known, kp, weight)
+    return ActivitySide(
+        proximity, float(proximity_diagonal), totals, has_neighbours, known, kp, weight
+    )
 
 
 @dataclass(frozen=True)
@@ -188,18 +283,25 @@ def density_matrix(rows: np.ndarray, phi: np.ndarray, totals: np.ndarray | None 
 
 def block_outlook(rows: np.ndarray, side: ActivitySide) -> BlockOutlook:
     """Density, COG and raw COI of a block of places (dense 0/1 rows over the active
-    activities) from the year's ``activity_side`` (see the module docstring)."""
+    activities) from the year's ``activity_side`` (see the module docstring), phi's columns a
+    block at a time."""
     rows = np.asarray(rows, dtype=np.float64)
     n, P = rows.shape
-    phi, known = side.phi, side.known
-    density = density_matrix(rows, phi, side.totals)
+    known = side.known
     rated = rows[:, ~known].sum(axis=1) == 0 if known.any() else np.zeros(n, dtype=bool)
+    density = np.empty((n, P))
     cog = np.full((n, P), np.nan)
     coi = np.full(n, np.nan)
-    if rated.any():
-        missing = 1.0 - rows
+    missing = 1.0 - rows
+    weighted = missing * side.weight[None, :]
+    cog_all = np.empty((n, P)) if rated.any() else None
+    for start, columns in side.blocks():
+        stop = start + columns.shape[1]
+        density[:, start:stop] = density_matrix(rows, columns, side.totals[start:stop])
+        if cog_all is not None:
+            cog_all[:, start:stop] = missing[:, start:stop] * (weighted @ columns)
+    if cog_all is not None:
         coi_raw = (np.where(side.has_neighbours[None, :], density, 0.0) * missing) @ side.kp
-        cog_all = missing * ((missing * side.weight[None, :]) @ phi)
         cog[np.ix_(rated, known)] = cog_all[np.ix_(rated, known)]
         coi[rated] = coi_raw[rated]
     return BlockOutlook(density, cog, coi, rated)
@@ -278,12 +380,12 @@ def selected_cells(rows: np.ndarray, density: np.ndarray, mode: str, top_k: int)
 class OutlookResult:
     """density and cog (countries x products) and coi (countries); NaN where undefined.
     ``proximity``: phi of the active products (``active_products``, a mask over M's columns),
-    diagonal 0, kept for the proximity table (a 5,000 x 5,000 product is not made twice)."""
+    diagonal 0, kept for the proximity table (column blocks: never P x P at once)."""
 
     density: np.ndarray
     cog: np.ndarray
     coi: np.ndarray
-    proximity: np.ndarray
+    proximity: Proximity
     active_products: np.ndarray
 
 
@@ -307,20 +409,20 @@ def density_and_outlook_matrix(
     if C == 0:
         n_c, n_p = M.shape
         nan_grid = np.full((n_c, n_p), np.nan)
-        return OutlookResult(nan_grid, nan_grid.copy(), np.full(n_c, np.nan), np.zeros((0, 0)), ap)
+        none = Proximity.of_rows(np.zeros((0, 0)))
+        return OutlookResult(nan_grid, nan_grid.copy(), np.full(n_c, np.nan), none, ap)
 
-    phi = proximity_from_cooccurrence(cooccurrence(sub))
+    proximity = Proximity.of_rows(sub)
     side = activity_side(
-        phi, sub.sum(axis=0), np.asarray(pci, dtype=np.float64)[ap], proximity_diagonal
+        proximity, sub.sum(axis=0), np.asarray(pci, dtype=np.float64)[ap], proximity_diagonal
     )
     block = block_outlook(sub, side)
     mean, sd = coi_scale(*coi_moments(block.coi_raw), int(side.known.sum()), normalization)
     coi = standardised(block.coi_raw, mean, sd)
-    phi[np.diag_indices(P)] = 0.0  # the proximity table never holds the diagonal
     return OutlookResult(
         expand_matrix(block.density, ac, ap),
         expand_matrix(block.cog, ac, ap),
         expand(coi, ac),
-        phi,
+        proximity,
         ap,
     )

@@ -41,8 +41,8 @@ from lib.measures.matrix import descending_rank, safe_log10, year_matrix
 from lib.measures.nhefc import nhefc_matrix
 from lib.measures.product_space import (
     OutlookResult,
+    Proximity,
     density_and_outlook_matrix,
-    proximity_matrix,
     proximity_pair_blocks,
     selected_cells,
 )
@@ -380,7 +380,8 @@ def grid_rows(ind: YearIndicators, density_pairs: str = "all", top_k: int = 20) 
             "rpop": yp.rpop.reshape(-1)[cells],
             "density": density.reshape(-1)[cells],
             "cog": cog.reshape(-1)[cells],
-        }
+        },
+        copy=False,  # WHY: no consolidated copy of a year's columns (~60 MB at HS6)
     )
 
 
@@ -389,11 +390,11 @@ def proximity_blocks(ind: YearIndicators, min_proximity: float = 0.0) -> Iterato
     ``min_proximity``, never the diagonal), in blocks of consecutive ``product_a``: bounded
     memory at HS6, ~50 million rows a year."""
     _, products = ind.presence.codes
-    if ind.outlook is not None:  # phi of the active products, already made for density
-        phi, products = ind.outlook.proximity, products[ind.outlook.active_products]
+    if ind.outlook is not None:  # phi of the active products, as density used it
+        proximity, products = ind.outlook.proximity, products[ind.outlook.active_products]
     else:
-        phi = proximity_matrix(ind.presence.M)
-    for a, b, values in proximity_pair_blocks(phi, min_proximity, upper_only=False):
+        proximity = Proximity.of_rows(ind.presence.M)
+    for a, b, values in proximity_pair_blocks(proximity, min_proximity, upper_only=False):
         yield _pairs_frame(ind.year, products, a, b, values)
 
 
@@ -406,7 +407,8 @@ def _pairs_frame(
             "product_a": _codes_at(products, a),
             "product_b": _codes_at(products, b),
             "proximity": values,
-        }
+        },
+        copy=False,
     )
 
 

@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lib.measures import product_space
 from lib.measures.eci import eci_pci_matrix
 from lib.measures.matrix import active_masks
 from lib.measures.product_space import (
+    Proximity,
     activity_side,
     block_outlook,
     coi_moments,
@@ -231,7 +233,7 @@ def _blockwise(M, pci, size, diagonal, normalization):
     sub = M[np.ix_(ac, ap)]
     starts = range(0, sub.shape[0], size)
     C = sum(cooccurrence(sub[i : i + size]) for i in starts)
-    side = activity_side(proximity_from_cooccurrence(C), sub.sum(axis=0), pci[ap], diagonal)
+    side = activity_side(Proximity.of_cooccurrence(C), sub.sum(axis=0), pci[ap], diagonal)
     blocks = [block_outlook(sub[i : i + size], side) for i in starts]
     moments = combined_moments(*zip(*(coi_moments(b.coi_raw) for b in blocks), strict=True))
     mean, sd = coi_scale(*moments, int(side.known.sum()), normalization)
@@ -245,17 +247,48 @@ def _blockwise(M, pci, size, diagonal, normalization):
     )
 
 
+def _r_package_m() -> np.ndarray:
+    """The R package's M, plus an inactive row and column."""
+    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
+    rows = ones["country"].astype("category").cat.codes.to_numpy()
+    cols = ones["product"].astype("category").cat.codes.to_numpy()
+    M = np.zeros((rows.max() + 2, cols.max() + 2))
+    M[rows, cols] = 1
+    return M
+
+
+@pytest.mark.parametrize("width", [1, 7])
+@pytest.mark.parametrize("normalization,diagonal", [("atlas", 0.0), ("zscore", 1.0)])
+def test_phi_in_column_blocks_equals_phi_whole(monkeypatch, width, normalization, diagonal):
+    """The in-task path never holds phi whole (``Proximity.of_rows``: column blocks of
+    C recomputed). With blocks of 1 / 7 columns, phi equals the whole matrix made from
+    M^T M exactly (a ratio of the same integers), and density, COG and COI equal the
+    one-block run within 1e-9 relative (absolute 1e-12 x the largest magnitude: a COG near 0
+    is a sum of terms of both signs, whose rounding the block order changes)."""
+    M = _r_package_m()
+    ac, ap = active_masks(M)
+    sub = M[np.ix_(ac, ap)]
+    whole = proximity_from_cooccurrence(sub.T @ sub)
+    pci = eci_pci_matrix(M, normalization).pci
+    ref = density_and_outlook_matrix(M, pci, diagonal, normalization)
+    monkeypatch.setattr(product_space, "BLOCK_BYTES", 8 * sub.shape[1] * width)
+    assert len(list(Proximity.of_rows(sub).blocks())) == -(-sub.shape[1] // width)
+    assert np.array_equal(Proximity.of_rows(sub).dense(), whole)
+    got = density_and_outlook_matrix(M, pci, diagonal, normalization)
+    for what in ("density", "cog", "coi"):
+        a, b = getattr(got, what), getattr(ref, what)
+        assert np.array_equal(np.isnan(a), np.isnan(b)), what
+        scale = np.nanmax(np.abs(b))
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * scale, err_msg=what)
+
+
 @pytest.mark.parametrize("size", [1, 7, 1000])
 @pytest.mark.parametrize("normalization,diagonal", [("atlas", 0.0), ("zscore", 1.0)])
 def test_blocks_of_places_equal_one_block(size, normalization, diagonal):
     """The R package's M cut into blocks of 1 / 7 / all places: the same density, COG and
     COI as ``density_and_outlook_matrix`` (one block), within 1e-9 relative (absolute
     1e-12 x the largest magnitude where a value is 0 up to rounding)."""
-    ones = pd.read_csv(data_path(*R_DIR, "package_output_balassa_index_ones.csv"), dtype=str)
-    rows = ones["country"].astype("category").cat.codes.to_numpy()
-    cols = ones["product"].astype("category").cat.codes.to_numpy()
-    M = np.zeros((rows.max() + 2, cols.max() + 2))  # plus an inactive row and column
-    M[rows, cols] = 1
+    M = _r_package_m()
     pci = eci_pci_matrix(M, normalization).pci
     pci[3] = np.nan  # an activity without PCI
     ref = density_and_outlook_matrix(M, pci, diagonal, normalization)

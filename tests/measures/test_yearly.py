@@ -10,7 +10,7 @@ import pytest
 from lib.io.country_attributes import CountryAttributes
 from lib.measures.eci import eci_pci_matrix
 from lib.measures.fitness import fitness_complexity_matrix
-from lib.measures.product_space import proximity_matrix, proximity_pairs
+from lib.measures.product_space import Proximity, proximity_matrix, proximity_pairs
 from lib.measures.yearly import (
     YearSettings,
     grid_rows,
@@ -34,7 +34,8 @@ def year_grid(year, rows, settings):
 def pairs_once(rows, settings):
     """Each non-zero pair once (a < b), from an independent proximity of the year's M."""
     yp = year_presence(rows, settings)
-    a, b, values = proximity_pairs(proximity_matrix(yp.M), settings.min_proximity)
+    whole = Proximity.of_cooccurrence(yp.M.T @ yp.M)  # phi whole, not the job's column blocks
+    a, b, values = proximity_pairs(whole, settings.min_proximity)
     products = yp.codes[1]
     return pd.DataFrame(
         {

@@ -52,12 +52,12 @@ from lib.execution.distributed.cooccurrence import (
 )
 from lib.measures.product_space import (
     PROXIMITY_SCHEMA,
+    Proximity,
     activity_side,
     block_outlook,
     coi_moments,
     coi_scale,
     combined_moments,
-    proximity_from_cooccurrence,
     proximity_pair_blocks,
     selected_cells,
     standardised,
@@ -88,8 +88,8 @@ def _sorted_side(table: pa.Table) -> tuple[int, np.ndarray, pa.Array, pa.Table]:
 
 def _pair_batches(table: pa.Table, min_proximity: float) -> Iterator[pa.RecordBatch]:
     year, C, codes, _ = _sorted_side(table)
-    phi = proximity_from_cooccurrence(C)
-    for a, b, values in proximity_pair_blocks(phi, min_proximity, upper_only=False):
+    proximity = Proximity.of_cooccurrence(C)
+    for a, b, values in proximity_pair_blocks(proximity, min_proximity, upper_only=False):
         yield pa.RecordBatch.from_arrays(
             [
                 pa.array(np.full(a.size, year, np.int32)),
@@ -152,7 +152,7 @@ def _outlook_block(left: pa.Table, right: pa.Table, settings: YearSettings) -> p
     P = C.shape[0]
     pci = right.column("pci").to_numpy(zero_copy_only=False).astype(np.float64)
     ubiquity = right.column("ubiquity").to_numpy(zero_copy_only=False)
-    side = activity_side(proximity_from_cooccurrence(C), ubiquity, pci, settings.proximity_diagonal)
+    side = activity_side(Proximity.of_cooccurrence(C), ubiquity, pci, settings.proximity_diagonal)
     block = int(left.column("block")[0].as_py())
     known = int(side.known.sum())
     left = left.sort_by("place")
