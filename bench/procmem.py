@@ -63,15 +63,17 @@ def _is_python(pid: int) -> bool:
 
 
 def tree_memory(root: int) -> tuple[int, int, int]:
-    """(sum of VmRSS, sum of Pss, VmRSS of the largest Python process but this one) of the
-    tree, in bytes. The last is what a Spark executor must reserve per Python worker."""
+    """(sum of VmRSS, sum of Pss, VmHWM of the largest Python process but this one) of the
+    tree, in bytes. The last is what a Spark executor must reserve per Python worker; WHY
+    VmHWM (the process's own peak resident size): a Python worker's peak lasts less than a
+    sampling interval, VmHWM keeps it."""
     rss = pss = python = 0
     for pid in process_tree(root):
         own = _kib(PROC / str(pid) / "status", "VmRSS:")
         rss += own
         pss += _kib(PROC / str(pid) / "smaps_rollup", "Pss:")
         if pid != os.getpid() and _is_python(pid):
-            python = max(python, own)
+            python = max(python, _kib(PROC / str(pid) / "status", "VmHWM:"))
     return rss * 1024, pss * 1024, python * 1024
 
 
