@@ -145,22 +145,29 @@ class Proximity:
     def size(self) -> int:
         return self.ubiquity.size
 
-    def columns(self, start: int, stop: int) -> np.ndarray:
-        """phi[:, start:stop] (diagonal 0)."""
+    def columns(self, start: int, stop: int, diagonal: float = 0.0) -> np.ndarray:
+        """phi[:, start:stop] with phi_pp = ``diagonal`` (a view of phi when it is held whole
+        and the diagonal is its own 0; else a new array)."""
         if self._phi is not None:
-            return self._phi[:, start:stop]
-        block = (self._rows.T @ self._rows[:, start:stop]).astype(np.float64)
-        _divide_by_max_ubiquity(block, self.ubiquity, self.ubiquity[start:stop])
-        block[np.arange(start, stop), np.arange(stop - start)] = 0.0
+            block = self._phi[:, start:stop]
+            if diagonal == 0.0:
+                return block
+            block = block.copy()  # never into phi itself
+        else:
+            block = (self._rows.T @ self._rows[:, start:stop]).astype(np.float64)
+            _divide_by_max_ubiquity(block, self.ubiquity, self.ubiquity[start:stop])
+        block[np.arange(start, stop), np.arange(stop - start)] = diagonal
         return block
 
-    def blocks(self, width: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-        """(start, phi[:, start:start + width]) over all columns; ``width`` by default the
-        most columns that fit ``BLOCK_BYTES``."""
+    def blocks(
+        self, width: int | None = None, diagonal: float = 0.0
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """(start, ``columns(start, start + width, diagonal)``) over all columns; ``width``
+        by default the most columns that fit ``BLOCK_BYTES``."""
         if width is None:
             width = max(1, BLOCK_BYTES // (8 * max(self.size, 1)))
         for start in range(0, self.size, width):
-            yield start, self.columns(start, min(start + width, self.size))
+            yield start, self.columns(start, min(start + width, self.size), diagonal)
 
     def dense(self) -> np.ndarray:
         """All of phi (P x P): for callers that need it whole (and can hold it)."""
@@ -223,17 +230,7 @@ class ActivitySide:
 
     def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(start, columns of phi with ``diagonal`` on the diagonal), block by block."""
-        return with_diagonal(self.proximity, self.diagonal)
-
-
-def with_diagonal(proximity: Proximity, diagonal: float) -> Iterator[tuple[int, np.ndarray]]:
-    """``proximity``'s column blocks with phi_pp = ``diagonal`` (copies: never into phi)."""
-    for start, columns in proximity.blocks():
-        if diagonal != 0.0:
-            columns = columns.copy()
-            width = columns.shape[1]
-            columns[np.arange(start, start + width), np.arange(width)] = diagonal
-        yield start, columns
+        return self.proximity.blocks(diagonal=self.diagonal)
 
 
 def activity_side(
@@ -243,7 +240,7 @@ def activity_side(
     all over the active activities."""
     P = proximity.size
     totals = np.zeros(P)
-    for start, columns in with_diagonal(proximity, proximity_diagonal):
+    for start, columns in proximity.blocks(diagonal=proximity_diagonal):
         totals[start : start + columns.shape[1]] = columns.sum(axis=0)  # = row sums (symmetric)
     has_neighbours = totals > 0
     pci = np.asarray(pci, dtype=np.float64)
@@ -405,8 +402,7 @@ def density_and_outlook_matrix(
     M = np.asarray(M, dtype=np.float64)
     ac, ap = active_masks(M)
     sub = M[np.ix_(ac, ap)]
-    C, P = sub.shape
-    if C == 0:
+    if sub.shape[0] == 0:
         n_c, n_p = M.shape
         nan_grid = np.full((n_c, n_p), np.nan)
         none = Proximity.of_rows(np.zeros((0, 0)))
