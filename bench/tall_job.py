@@ -41,7 +41,7 @@ CACHE = ROOT / "bench" / "results" / "tall"
 FITNESS = re.compile(
     r"distributed Fitness: (\d+) passes in ([\d.]+) s; step 2 ([\d.]+) s, last step ([\d.]+) s"
 )
-PATH = re.compile(r"matrix \(\w+\): (\d{4}): (\w+)")
+PATH = re.compile(r"(\d{4}): (in_task|distributed) \(")
 
 
 def _table(places: int, activities: int, density: float, years: str) -> Path:

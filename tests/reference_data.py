@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lib.measures.yearly import YearSettings, grid_rows, summary_tables, year_indicators
+from lib.measures.year_rows import grid_rows
+from lib.measures.yearly import YearSettings, summary_tables, year_indicators
 from tests.conftest import data_path
 
 CID_DIR = ("cid_py_ecomplexity",)

@@ -78,18 +78,17 @@ from lib.execution.years import (
 )
 from lib.io import delta
 from lib.io.country_attributes import load_country_attributes
-from lib.io.delta_arrow import data_files_by_year, use_arrow_writer, write_data_file
+from lib.io.delta_arrow import (
+    DataFileWriter,
+    data_files_by_year,
+    use_arrow_writer,
+    write_data_file,
+)
 from lib.measures.fitness import CONVERGENCE_SCHEMA
 from lib.measures.smoothing import source_years, window_exports
 from lib.measures.validated_links import bicm_link_blocks
-from lib.measures.yearly import (
-    YearIndicators,
-    YearSettings,
-    grid_rows,
-    proximity_blocks,
-    summary_tables,
-    year_indicators,
-)
+from lib.measures.year_rows import grid_blocks, proximity_blocks
+from lib.measures.yearly import YearIndicators, YearSettings, summary_tables, year_indicators
 from lib.run import progress
 from lib.tables import TABLES, spark_schema
 
@@ -325,16 +324,16 @@ def _arrow_tasks(
         delta.ensure_table(spark, uri, TABLES[name])
 
     def write(ind: YearIndicators) -> list[tuple[str, dict]]:
-        """The year's grid file, then its proximity files in blocks of consecutive product_a
-        (a task never holds a year's ~50 million HS6 pair rows at once), each written before
-        the next is made."""
-        written = []
-        frames = [
-            (
-                delta.COUNTRY_PRODUCT_YEAR,
-                grid_rows(ind, settings.density_pairs, settings.density_top_k),
-            )
-        ]
+        """The year's grid file, written block by block of places, then its proximity files in
+        blocks of consecutive product_a (a task never holds a year's grid or its ~50 million
+        HS6 pair rows at once), each block written before the next is made."""
+        name = delta.COUNTRY_PRODUCT_YEAR
+        grid = DataFileWriter(uris[name], name, {"year": ind.year})
+        for block in grid_blocks(ind, settings.density_pairs, settings.density_top_k):
+            grid.write(pa.Table.from_pandas(block, preserve_index=False))
+        add = grid.close()  # None for a year without grid rows
+        written = [] if add is None else [(name, add)]
+        frames = iter(())
         if delta.PRODUCT_PROXIMITY in uris:
             blocks = proximity_blocks(ind, settings.min_proximity)
             frames = chain(frames, ((delta.PRODUCT_PROXIMITY, block) for block in blocks))
@@ -418,9 +417,8 @@ def _exports_tasks(
     def grid(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
         # Fitness is not in the grid: skip it in this pass.
         ind = year_indicators(year, rows, settings.without_fitness())
-        yield from _frame_batches(
-            grid_rows(ind, settings.density_pairs, settings.density_top_k), GRID_SCHEMA
-        )
+        for block in grid_blocks(ind, settings.density_pairs, settings.density_top_k):
+            yield from _frame_batches(block, GRID_SCHEMA)
 
     def pairs(year: int, rows: pd.DataFrame) -> Iterator[pa.RecordBatch]:
         ind = year_indicators(year, rows, settings.without_fitness())

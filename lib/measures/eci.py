@@ -11,8 +11,12 @@ As Stata ``ecomplexity`` (the Atlas reference) computes them, per year, on the a
 
 WHY the symmetric form: Mcc = D^-1/2 S D^1/2 with S = A A^T, A = D^-1/2 M U^-1/2, so S is
 symmetric positive semi-definite with the same eigenvalues; ``numpy.linalg.eigh`` on the C x C S
-(real, orthonormal eigenvectors) takes milliseconds, and e = D^-1/2 v. No P x P eigenproblem
-is ever formed (py-ecomplexity's dense 5,000 x 5,000 ``eig`` costs about a minute a year).
+(real, orthonormal eigenvectors) takes milliseconds, and e = D^-1/2 v. The eigenproblem is solved
+on the smaller side: C x C when places are fewer (BACI: 230 countries, never the 5,000 x 5,000
+product matrix whose dense ``eig`` costs py-ecomplexity about a minute a year), else P x P
+(``pci_from_activity_matrix``, as the distributed path: 3,100 counties x 1,000 industries hold a
+1,000 x 1,000 matrix, not 3,100 x 3,100). Both give e and kp up to a positive factor, which
+every normalisation removes.
 
 Normalisations (``EciConfig.normalization``):
 
@@ -76,19 +80,43 @@ def eci_pci_matrix(M: np.ndarray, normalization: str = ATLAS) -> EciResult:
 
     d = sub.sum(axis=1)
     u = sub.sum(axis=0)
-    A = sub / np.sqrt(d)[:, None] / np.sqrt(u)[None, :]
-    eigenvalues, vectors = np.linalg.eigh(A @ A.T)  # ascending
-    lambda2 = float(eigenvalues[-2])
-    if lambda2 < MIN_EIGENVALUE:
+    found = _place_side(sub, d, u) if C <= P else _activity_side(sub, d, u)
+    if found is None:
         return empty
-    e = vectors[:, -2] / np.sqrt(d)
-    e = e * _sign(e, d)
-    kp = (sub.T @ e) / u / lambda2
+    e, kp, lambda2 = found
+    sign = _sign(e, d)
+    e, kp = e * sign, kp * sign
 
     mean, sd, pci = normalised_scale(normalization, C, P, e.mean(), np.sum((e - e.mean()) ** 2), kp)
     eci = (e - mean) / sd
     mean_pci = (sub @ pci) / d
     return EciResult(expand(eci, ac), expand(pci, ap), expand(mean_pci, ac), lambda2)
+
+
+def _place_side(
+    sub: np.ndarray, d: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(e, kp, lambda2) from the C x C symmetric form S = A A^T (module docstring)."""
+    A = sub / np.sqrt(d)[:, None] / np.sqrt(u)[None, :]
+    eigenvalues, vectors = np.linalg.eigh(A @ A.T)  # ascending
+    lambda2 = float(eigenvalues[-2])
+    if lambda2 < MIN_EIGENVALUE:
+        return None
+    e = vectors[:, -2] / np.sqrt(d)
+    return e, (sub.T @ e) / u / lambda2, lambda2
+
+
+def _activity_side(
+    sub: np.ndarray, d: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(e, kp, lambda2) from the P x P side (``pci_from_activity_matrix``, the distributed
+    path's kernel with the year as one block), e = D^-1 M kp. WHY: with more places than
+    activities (counties x industries) the place x place matrix would be the year's largest."""
+    found = pci_from_activity_matrix(weighted_cooccurrence(sub), u)
+    if found is None:
+        return None
+    kp, lambda2 = found
+    return (sub @ kp) / d, kp, lambda2
 
 
 def normalised_scale(

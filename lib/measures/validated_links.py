@@ -1,7 +1,7 @@
 """One year's BiCM-validated product links as ``product_bicm_links`` rows, from its indicators.
 
 The yearly tasks (``lib.execution.indicators``) call ``bicm_link_blocks`` beside
-``lib.measures.yearly.proximity_blocks`` when ``product_space.projection = "bicm"``. The
+``lib.measures.year_rows.proximity_blocks`` when ``product_space.projection = "bicm"``. The
 projection is that of ``lib.measures.bicm`` on the year's active matrix (the countries and
 products with at least one M = 1, as the proximity's), so its number of tests is the active
 products' pairs.

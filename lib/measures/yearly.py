@@ -3,10 +3,11 @@
 The pipeline (``lib.execution.indicators``) runs these functions once per year inside one Spark task:
 ``year_indicators`` takes the year's long exports rows ``country_code, product, export_value``
 (all products at the configured level, erratic items already left out) and computes every
-indicator once; ``summary_tables``, ``grid_rows`` and ``proximity_blocks`` shape them into
-finished table rows. WHY one task per year: the RCA, M and every indicator of a year depend only
-on that year, and M is small (at most ~250 x 5,000), so a task computes all of them from one
-dense matrix instead of Spark re-deriving M for each indicator.
+indicator once; ``summary_tables`` shapes them into the small tables' rows,
+``lib.measures.year_rows`` into the large tables' rows, block by block. WHY one task per year:
+the RCA, M and every indicator of a year depend only on that year, and M is small (at most
+~250 x 5,000 for BACI; ``lib.execution.distributed.choice`` sends larger years elsewhere), so a
+task computes all of them from one dense matrix instead of Spark re-deriving M for each one.
 
 This is the only implementation of each indicator, the one the job runs and the reference
 tests check; the definitions live in the per-indicator modules, whose numpy cores are called
@@ -26,12 +27,10 @@ Must not hold a formula of its own (each is in its measure's module) nor know ab
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from lib.io.country_attributes import CountryAttributes
 from lib.measures.eci import eci_pci_matrix
@@ -41,10 +40,7 @@ from lib.measures.matrix import descending_rank, safe_log10, year_matrix
 from lib.measures.nhefc import nhefc_matrix
 from lib.measures.product_space import (
     OutlookResult,
-    Proximity,
     density_and_outlook_matrix,
-    proximity_pair_blocks,
-    selected_cells,
 )
 from lib.measures.productivity import prody_expy
 from lib.measures.rca import population_rca, presence_by_test, revealed_comparative_advantage
@@ -348,72 +344,3 @@ def summary_tables(ind: YearIndicators, settings: YearSettings) -> dict[str, pd.
             }
         )
     return tables
-
-
-def grid_rows(ind: YearIndicators, density_pairs: str = "all", top_k: int = 20) -> pd.DataFrame:
-    """country_product_year rows of one year: every kept country x kept product with exports,
-    with RCA, M, density and COG, and the pairs without exports that ``density_pairs`` selects
-    (``lib.measures.product_space.selected_cells``): ``all`` (default) every one (they are the
-    opportunities), ``absent`` the same (a pair without exports has M = 0), ``top_k`` those
-    among the country's ``top_k`` pairs with M = 0 of highest density. Without the product
-    space, only the pairs with exports (density and COG NULL)."""
-    yp = ind.presence
-    countries, products = yp.codes
-    n_c, n_p = yp.M.shape
-    if ind.outlook is not None:
-        density, cog = ind.outlook.density, ind.outlook.cog
-        chosen = (yp.X > 0) | selected_cells(yp.M, density, density_pairs, top_k)
-        cells = np.flatnonzero(chosen)
-    else:
-        density = cog = np.full((n_c, n_p), np.nan)
-        cells = np.flatnonzero(yp.X > 0)
-    c, p = np.divmod(cells, n_p)
-    return pd.DataFrame(
-        {
-            "year": np.full(cells.size, ind.year, dtype=np.int32),
-            "country_code": countries.astype(np.int32)[c],
-            "product": _codes_at(products, p),
-            "export_value": yp.X.reshape(-1)[cells],
-            "rca": yp.rca.reshape(-1)[cells],
-            "rca_difference": yp.rca_difference.reshape(-1)[cells],
-            "mcp": yp.M.reshape(-1)[cells].astype(np.int32),
-            "rpop": yp.rpop.reshape(-1)[cells],
-            "density": density.reshape(-1)[cells],
-            "cog": cog.reshape(-1)[cells],
-        },
-        copy=False,  # WHY: no consolidated copy of a year's columns (~60 MB at HS6)
-    )
-
-
-def proximity_blocks(ind: YearIndicators, min_proximity: float = 0.0) -> Iterator[pd.DataFrame]:
-    """The year's proximity pairs in both orders, (a, b) and (b, a) (non-zero, at least
-    ``min_proximity``, never the diagonal), in blocks of consecutive ``product_a``: bounded
-    memory at HS6, ~50 million rows a year."""
-    _, products = ind.presence.codes
-    if ind.outlook is not None:  # phi of the active products, as density used it
-        proximity, products = ind.outlook.proximity, products[ind.outlook.active_products]
-    else:
-        proximity = Proximity.of_rows(ind.presence.M)
-    for a, b, values in proximity_pair_blocks(proximity, min_proximity, upper_only=False):
-        yield _pairs_frame(ind.year, products, a, b, values)
-
-
-def _pairs_frame(
-    year: int, products: np.ndarray, a: np.ndarray, b: np.ndarray, values: np.ndarray
-) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "year": np.full(a.size, year, dtype=np.int32),
-            "product_a": _codes_at(products, a),
-            "product_b": _codes_at(products, b),
-            "proximity": values,
-        },
-        copy=False,
-    )
-
-
-def _codes_at(codes: np.ndarray, index: np.ndarray) -> pd.arrays.ArrowExtensionArray:
-    """codes[index] as an Arrow-backed column. WHY: these columns have millions of rows of a
-    few thousand codes; Arrow's take builds them in C++ and Spark receives them without a
-    conversion from Python strings (seconds per year at HS6)."""
-    return pd.arrays.ArrowExtensionArray(pa.array(codes.astype(object), pa.string()).take(index))

@@ -38,10 +38,13 @@ def stata_style_eci(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (kc - mean) / sd, (kp - mean) / sd
 
 
+@pytest.mark.parametrize("shape", [(15, 25), (40, 12)], ids=["wide", "tall"])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_core_matches_pxp_eigen_implementation(seed):
+def test_core_matches_pxp_eigen_implementation(seed, shape):
+    """Wide years solve the place side, tall ones (more places than activities) the activity
+    side: both must equal the reference's dense non-symmetric P x P ``eig``."""
     rng = np.random.default_rng(seed)
-    M = (rng.random((15, 25)) < 0.3).astype(float)
+    M = (rng.random(shape) < 0.3).astype(float)
     M = M[M.sum(1) > 0][:, M[M.sum(1) > 0].sum(0) > 0]
     eigenvalues = np.sort(np.linalg.eigvals((M / M.sum(0) / M.sum(1)[:, None]).T @ M).real)
     assert eigenvalues[-2] - eigenvalues[-3] > 1e-3, "test matrix needs a simple lambda2"

@@ -30,7 +30,8 @@ from lib.measures.product_space import (
     selected_cells,
     standardised,
 )
-from lib.measures.yearly import YearSettings, proximity_blocks, year_indicators
+from lib.measures.year_rows import proximity_blocks
+from lib.measures.yearly import YearSettings, year_indicators
 from tests.conftest import data_path
 from tests.reference_data import (
     CID_DIR,

@@ -1,5 +1,6 @@
 """lib.measures.yearly (every indicator of a year in one task) against plain numpy, without Spark:
-thresholds, RCA and M; rows of dropped countries and products; the grid without product space."""
+thresholds, RCA and M; rows of dropped countries and products; the Atlas two-step; RPOP.
+The grid and the proximity rows: ``test_year_rows``."""
 
 from __future__ import annotations
 
@@ -10,52 +11,14 @@ import pytest
 from lib.io.country_attributes import CountryAttributes
 from lib.measures.eci import eci_pci_matrix
 from lib.measures.fitness import fitness_complexity_matrix
-from lib.measures.product_space import Proximity, proximity_matrix, proximity_pairs
-from lib.measures.yearly import (
-    YearSettings,
-    grid_rows,
-    proximity_blocks,
-    summary_tables,
-    year_indicators,
-    year_presence,
-)
+from lib.measures.yearly import YearSettings, summary_tables, year_indicators, year_presence
 from tests.conftest import data_path
+from tests.measures.test_year_rows import year_grid
 from tests.reference_data import CID_DIR, stata_fixture_trade
 
 
 def year_summary(year, rows, settings):
     return summary_tables(year_indicators(year, rows, settings), settings)
-
-
-def year_grid(year, rows, settings):
-    return grid_rows(year_indicators(year, rows, settings))
-
-
-def pairs_once(rows, settings):
-    """Each non-zero pair once (a < b), from an independent proximity of the year's M."""
-    yp = year_presence(rows, settings)
-    whole = Proximity.of_cooccurrence(yp.M.T @ yp.M)  # phi whole, not the job's column blocks
-    a, b, values = proximity_pairs(whole, settings.min_proximity)
-    products = yp.codes[1]
-    return pd.DataFrame(
-        {
-            "year": np.int32(2001),
-            "product_a": products[a],
-            "product_b": products[b],
-            "proximity": values,
-        }
-    )
-
-
-@pytest.fixture()
-def rows() -> pd.DataFrame:
-    rng = np.random.default_rng(11)
-    X = rng.lognormal(3, 2, (12, 30)) * (rng.random((12, 30)) < 0.6)
-    X[0] = X[0] / 1e6  # a tiny exporter, dropped by a country threshold
-    c, p = np.nonzero(X)
-    return pd.DataFrame(
-        {"country_code": c + 100, "product": [f"{k:04d}" for k in p], "export_value": X[c, p]}
-    )
 
 
 def test_presence_matches_plain_rca_with_thresholds(rows):
@@ -88,41 +51,6 @@ def test_summary_rows_cover_every_exporter_and_match_the_cores(rows):
     eci = eci_pci_matrix(yp.M)
     np.testing.assert_allclose(country["eci"].to_numpy()[1:], eci.eci, rtol=1e-12)
     assert tables["convergence"]["iterations"].iloc[0] == fit.iterations
-
-
-def test_grid_and_proximity(rows):
-    full = year_grid(2001, rows, YearSettings())
-    yp = year_presence(rows, YearSettings())
-    assert len(full) == yp.M.size and full["density"].notna().any()
-    exported = year_grid(2001, rows, YearSettings(product_space=False))
-    assert len(exported) == len(rows) and exported["density"].isna().all()
-    pairs = pairs_once(rows, YearSettings())
-    phi = proximity_matrix(yp.M)
-    assert len(pairs) == np.count_nonzero(np.triu(phi, 1))
-    assert (pairs["product_a"].astype(str) < pairs["product_b"].astype(str)).all()
-
-
-@pytest.mark.parametrize(
-    "settings",
-    [YearSettings(), YearSettings(proximity_diagonal=1.0), YearSettings(product_space=False)],
-)
-def test_proximity_blocks_hold_both_orders_of_every_pair(rows, settings):
-    """Whether phi comes from the product space's computation (its diagonal set for density)
-    or is made for the table alone: every pair in both orders, never the diagonal."""
-    once = pairs_once(rows, YearSettings())
-    ind = year_indicators(2001, rows, settings)
-    blocks = list(proximity_blocks(ind))
-    both = pd.concat(blocks, ignore_index=True).astype({"product_a": str, "product_b": str})
-    once = once.astype({"product_a": str, "product_b": str})
-    mirror = once.rename(columns={"product_a": "product_b", "product_b": "product_a"})
-    expected = pd.concat([once, mirror[once.columns]], ignore_index=True)
-    keys = ["product_a", "product_b"]
-    pd.testing.assert_frame_equal(
-        both.sort_values(keys, ignore_index=True), expected.sort_values(keys, ignore_index=True)
-    )
-    # consecutive product_a per block, blocks in order
-    firsts = [block["product_a"].astype(str) for block in blocks]
-    assert all(a.max() < b.min() for a, b in zip(firsts, firsts[1:], strict=False))
 
 
 # --- the Atlas two-step (eci.two_step) ----------------------------------------------------
@@ -288,24 +216,3 @@ def test_rpop_presence_and_population_floor(rows, test):
     mcp = grid.pivot(index="country_code", columns="product", values="mcp")
     assert (mcp.reindex(index=X.index, columns=X.columns).to_numpy() == M.to_numpy()).all()
     assert M.to_numpy().sum() > 0
-
-
-def test_grid_density_pairs_top_k(rows):
-    """density_pairs = top_k: every pair with exports, plus per country those of its k pairs
-    with M = 0 of highest density (a plain sort of the full grid) that have no exports;
-    all = the full grid."""
-    settings = YearSettings()
-    ind = year_indicators(2001, rows, settings)
-    full = grid_rows(ind)
-    assert len(grid_rows(ind, "all")) == len(full) == ind.presence.M.size
-    k = 2
-    top = grid_rows(ind, "top_k", k)
-    assert len(top[top["export_value"] > 0]) == int((full["export_value"] > 0).sum())
-    for country, cells in full[full["mcp"] == 0].groupby("country_code"):
-        ranked = cells[cells["density"].notna()].sort_values(
-            ["density", "product"], ascending=[False, True]
-        )
-        best = ranked.head(k)
-        want = sorted(best.loc[best["export_value"] == 0, "product"])
-        got = top[(top["country_code"] == country) & (top["export_value"] == 0)]
-        assert sorted(got["product"]) == want, country

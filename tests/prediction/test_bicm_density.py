@@ -20,7 +20,8 @@ import pytest
 from bicm import BipartiteGraph
 from fermi.prediction_module import ECPredictor
 
-from lib.measures.yearly import YearSettings, grid_rows, year_indicators
+from lib.measures.year_rows import grid_rows
+from lib.measures.yearly import YearSettings, year_indicators
 from lib.prediction.yearly import year_tables
 from tests.prediction.conftest import YEARS
 from tests.reference_data import r_package_bicm, r_package_exports

@@ -4,24 +4,24 @@ The in-task path (``lib.measures.yearly`` in one Spark task a year) holds the ye
 place x activity float64 matrices; the distributed path (this package) never does. ``auto``
 decides per year from the matrix's shape against the budget of one Python task:
 
-    in-task bytes ~ 160 x places x activities     (the dense copies: X, RCA, RCA difference,
-                                                   RPOP, M, density, COG, the grid's rows ...)
-                  +  40 x places^2                (ECI's place x place eigenproblem)
+    in-task bytes ~ 120 x places x activities     (the dense copies: X, RCA, RCA difference,
+                                                   RPOP, M, density, COG and their temporaries)
+                  +  40 x min(places, activities)^2   (ECI's eigenproblem, on the smaller side)
 
-measured (2026-12-07, one process, VmHWM above the interpreter's start): 2,000 x 2,500 cells
-0.74 GiB (estimate 0.89), 5,000 x 1,000 1.21 GiB (estimate 1.67), BACI HS6 227 x 5,020 in a
-Spark worker 0.48-0.52 GiB in all (estimate 0.17). A year runs in-task when the estimate is at
-most ``IN_TASK_BUDGET`` = 0.5 GiB: the 0.8 GiB a Python task may use less the ~0.3 GiB a Spark
+measured (2026-12-07, one process, VmHWM above the interpreter's start, the grid written in
+blocks of places, ``lib.measures.year_rows``): 3,100 x 1,000 cells 0.32 GiB (estimate 0.38),
+5,000 x 1,000 0.50 GiB (estimate 0.60), 2,000 x 2,500 0.50 GiB (estimate 0.60); in a Spark
+worker see docs/execution.md. A year runs in-task when the estimate is at most
+``IN_TASK_BUDGET`` = 0.5 GiB: the 0.8 GiB a Python task may use less the ~0.3 GiB a Spark
 Python worker holds before the year (interpreter, pyarrow, DuckDB, Arrow buffers), i.e. up to
-~3 million cells when places are few. The activities x activities matrices (proximity,
-co-occurrence) do not count: the in-task path never holds them whole (column blocks of at most
-8 MiB, ``lib.measures.product_space.Proximity``), the distributed path holds them in every
+~4 million cells. The activities x activities matrices (proximity, co-occurrence) do not
+count: the in-task path never holds them whole (column blocks of at most 8 MiB,
+``lib.measures.product_space.Proximity``), the distributed path holds them in every
 product-space task, up to ``lib.execution.distributed.cooccurrence.MAX_ACTIVITIES`` (2,000).
 Nor do the nonzeros: the dense cells bound them in-task, and they are what the distributed
 path's cost grows with; all three are shown and logged. BACI is far below: HS6, 240 countries
-x 5,200 products, is 0.19 GiB: in-task. County Business Patterns (3,100 counties x 1,000
-industries) is 0.82 GiB, its 3,100 x 3,100 ECI matrix included: distributed (ECI from the
-smaller side would bring it in-task; not done). 100,000 places x 1,000 activities: distributed.
+x 5,200 products, is 0.14 GiB: in-task. County Business Patterns (3,100 counties x 1,000
+industries) is 0.38 GiB: in-task. 100,000 places x 1,000 activities: distributed.
 
 Must not: touch Spark beyond the one shape aggregation (``year_shapes``), or compute an
 indicator.
@@ -39,8 +39,8 @@ DISTRIBUTED = "distributed"
 AUTO = "auto"
 GIB = 1024**3
 IN_TASK_BUDGET = int(0.5 * GIB)
-CELL_BYTES = 160  # per place x activity cell (module docstring)
-PLACE_PAIR_BYTES = 40  # per place x place cell of ECI's eigenproblem
+CELL_BYTES = 120  # per place x activity cell (module docstring)
+SIDE_PAIR_BYTES = 40  # per cell of ECI's eigenproblem, on the smaller side
 ONES_PER_TASK = 250_000  # the distributed path's nonzeros per task (~6 MB of Arrow input)
 
 
@@ -56,7 +56,7 @@ class MatrixShape:
     def in_task_bytes(self) -> int:
         """The in-task path's estimated peak memory for this year (module docstring)."""
         cells = self.places * self.activities
-        return CELL_BYTES * cells + PLACE_PAIR_BYTES * self.places**2
+        return CELL_BYTES * cells + SIDE_PAIR_BYTES * min(self.places, self.activities) ** 2
 
 
 def choose(mode: str, shape: MatrixShape) -> str:

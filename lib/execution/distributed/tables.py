@@ -3,7 +3,8 @@
 ``distributed_tables`` runs, for the years ``execution.matrix`` sends here
 (``lib.execution.distributed.choice``): presence (RCA, M: ``presence``), Fitness
 (``fitness``), ECI / PCI (``eci``), the product space (``product_space``), and shapes their
-output as the in-task yearly tasks do (``lib.measures.yearly.summary_tables`` / ``grid_rows``):
+output as the in-task yearly tasks do (``lib.measures.yearly.summary_tables``,
+``lib.measures.year_rows``):
 
 - per place and per activity: the small rows (``country`` / ``product``), collected as Arrow
   (one row a place-year: ~120 bytes; 100,000 places x 30 years is ~0.4 GB on the driver, the

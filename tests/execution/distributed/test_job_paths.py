@@ -107,16 +107,19 @@ def test_both_paths_write_the_same_tables(spark, source, tmp_path):
 
 
 def test_auto_chooses_from_the_shape():
-    """auto: BACI's largest years in-task, a tall table distributed, a place x place ECI
-    matrix counted (County Business Patterns' 3,100 counties); explicit modes obeyed."""
+    """auto: BACI's largest years in-task, County Business Patterns' 3,100 counties too (ECI on
+    the smaller side: no 3,100 x 3,100 matrix), a tall table and ~6 million cells either way
+    distributed; explicit modes obeyed."""
     from lib.execution.distributed.choice import MatrixShape, choose
 
     hs6 = MatrixShape(240, 5_200, 600_000)
-    regions = MatrixShape(2_000, 1_000, 400_000)
     county = MatrixShape(3_100, 1_000, 900_000)
+    skills = MatrixShape(300, 13_000, 600_000)  # job postings: metro areas x skills
+    wide = MatrixShape(2_000, 3_000, 600_000)
+    deep = MatrixShape(6_000, 1_000, 600_000)
     tall = MatrixShape(100_000, 1_000, 2_000_000)
-    assert choose("auto", hs6) == choose("auto", regions) == "in_task"
-    assert choose("auto", county) == choose("auto", tall) == "distributed"
+    assert {choose("auto", s) for s in (hs6, county, skills)} == {"in_task"}
+    assert {choose("auto", s) for s in (wide, deep, tall)} == {"distributed"}
     assert choose("in_task", tall) == "in_task" and choose("distributed", hs6) == "distributed"
     with pytest.raises(ValueError, match="execution.matrix"):
         choose("fast", hs6)
