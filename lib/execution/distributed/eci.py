@@ -1,7 +1,8 @@
 """ECI and PCI of tall years from the activity side: no place x place matrix is ever formed.
 
-The in-task path (``lib.measures.eci.eci_pci_matrix``) solves the C x C eigenproblem, fine for
-250 countries, impossible for 100,000 places. Here, per year:
+The in-task path (``lib.measures.eci.eci_pci_matrix``) solves the eigenproblem of one dense
+year on its smaller side (with ``pci_from_activity_matrix``, this path's kernel, when places
+are more); here the year is never dense and W is summed from blocks of places. Per year:
 
 1. W = M^T D^-1 M (activities x activities) is summed blockwise across tasks
    (``cooccurrence_rows`` with ``weighted_cooccurrence``: each task holds one P x P partial);
