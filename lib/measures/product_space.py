@@ -117,13 +117,20 @@ def proximity_matrix(M: np.ndarray) -> np.ndarray:
 
 
 class Proximity:
-    """phi of a year's activities (diagonal 0), handed out in column blocks of at most
-    ``BLOCK_BYTES`` (see the module docstring). ``ubiquity`` is u = diag(C). A block is never
+    """phi of a year's activities (diagonal 0 unless a caller asks for another), handed out in
+    column blocks of at most ``BLOCK_BYTES`` (see the module docstring). ``ubiquity`` is u = diag(C). A block is never
     to be written into (it may be a view of phi)."""
 
-    def __init__(self, ubiquity: np.ndarray, rows: np.ndarray | None, phi: np.ndarray | None):
+    def __init__(
+        self,
+        ubiquity: np.ndarray,
+        rows: np.ndarray | None,
+        phi: np.ndarray | None,
+        held_diagonal: float = 0.0,
+    ):
         self.ubiquity = np.asarray(ubiquity, dtype=np.float64)
         self._rows, self._phi = rows, phi
+        self._held_diagonal = held_diagonal  # the diagonal phi holds, when held whole
 
     @classmethod
     def of_rows(cls, rows: np.ndarray) -> Proximity:
@@ -136,10 +143,14 @@ class Proximity:
         return cls(rows.sum(axis=0, dtype=np.float64), rows, None)
 
     @classmethod
-    def of_cooccurrence(cls, C: np.ndarray) -> Proximity:
-        """From C summed over blocks of places (divided in place: no second P x P array)."""
+    def of_cooccurrence(cls, C: np.ndarray, diagonal: float = 0.0) -> Proximity:
+        """From C summed over blocks of places (divided in place: no second P x P array),
+        phi_pp = ``diagonal``: a caller that only asks for that diagonal (a product-space task
+        with ``proximity_diagonal = 1``) gets views, never a copy of a block."""
         u = np.diag(C).astype(np.float64)
-        return cls(u, None, proximity_from_cooccurrence(C))
+        phi = proximity_from_cooccurrence(C)
+        np.fill_diagonal(phi, diagonal)
+        return cls(u, None, phi, diagonal)
 
     @property
     def size(self) -> int:
@@ -147,10 +158,10 @@ class Proximity:
 
     def columns(self, start: int, stop: int, diagonal: float = 0.0) -> np.ndarray:
         """phi[:, start:stop] with phi_pp = ``diagonal`` (a view of phi when it is held whole
-        and the diagonal is its own 0; else a new array)."""
+        with that diagonal; else a new array)."""
         if self._phi is not None:
             block = self._phi[:, start:stop]
-            if diagonal == 0.0:
+            if diagonal == self._held_diagonal:
                 return block
             block = block.copy()  # never into phi itself
         else:
@@ -170,8 +181,8 @@ class Proximity:
             yield start, self.columns(start, min(start + width, self.size), diagonal)
 
     def dense(self) -> np.ndarray:
-        """All of phi (P x P): for callers that need it whole (and can hold it)."""
-        if self._phi is not None:
+        """All of phi (P x P, diagonal 0): for callers that need it whole (and can hold it)."""
+        if self._phi is not None and self._held_diagonal == 0.0:
             return self._phi
         out = np.empty((self.size, self.size))
         for start, block in self.blocks():

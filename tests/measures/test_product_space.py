@@ -234,7 +234,7 @@ def _blockwise(M, pci, size, diagonal, normalization):
     sub = M[np.ix_(ac, ap)]
     starts = range(0, sub.shape[0], size)
     C = sum(cooccurrence(sub[i : i + size]) for i in starts)
-    side = activity_side(Proximity.of_cooccurrence(C), sub.sum(axis=0), pci[ap], diagonal)
+    side = activity_side(Proximity.of_cooccurrence(C, diagonal), sub.sum(axis=0), pci[ap], diagonal)
     blocks = [block_outlook(sub[i : i + size], side) for i in starts]
     moments = combined_moments(*zip(*(coi_moments(b.coi_raw) for b in blocks), strict=True))
     mean, sd = coi_scale(*moments, int(side.known.sum()), normalization)
@@ -275,6 +275,16 @@ def test_phi_in_column_blocks_equals_phi_whole(monkeypatch, width, normalization
     monkeypatch.setattr(product_space, "BLOCK_BYTES", 8 * sub.shape[1] * width)
     assert len(list(Proximity.of_rows(sub).blocks())) == -(-sub.shape[1] // width)
     assert np.array_equal(Proximity.of_rows(sub).dense(), whole)
+    # phi made with its diagonal (a distributed product-space task's own) hands out the same
+    # columns as phi made with 0 and the diagonal set per block; dense() is diagonal 0.
+    held = Proximity.of_cooccurrence(sub.T @ sub, diagonal)
+    for (_, mine), (_, set_per_block) in zip(
+        held.blocks(diagonal=diagonal),
+        Proximity.of_rows(sub).blocks(diagonal=diagonal),
+        strict=True,
+    ):
+        assert np.array_equal(mine, set_per_block)
+    assert np.array_equal(held.dense(), whole)
     got = density_and_outlook_matrix(M, pci, diagonal, normalization)
     for what in ("density", "cog", "coi"):
         a, b = getattr(got, what), getattr(ref, what)

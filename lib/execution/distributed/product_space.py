@@ -152,7 +152,8 @@ def _outlook_block(left: pa.Table, right: pa.Table, settings: YearSettings) -> p
     P = C.shape[0]
     pci = right.column("pci").to_numpy(zero_copy_only=False).astype(np.float64)
     ubiquity = right.column("ubiquity").to_numpy(zero_copy_only=False)
-    side = activity_side(Proximity.of_cooccurrence(C), ubiquity, pci, settings.proximity_diagonal)
+    diagonal = settings.proximity_diagonal  # this task's own phi: its diagonal set once
+    side = activity_side(Proximity.of_cooccurrence(C, diagonal), ubiquity, pci, diagonal)
     block = int(left.column("block")[0].as_py())
     known = int(side.known.sum())
     left = left.sort_by("place")
