@@ -118,8 +118,8 @@ def proximity_matrix(M: np.ndarray) -> np.ndarray:
 
 class Proximity:
     """phi of a year's activities (diagonal 0 unless a caller asks for another), handed out in
-    column blocks of at most ``BLOCK_BYTES`` (see the module docstring). ``ubiquity`` is u = diag(C). A block is never
-    to be written into (it may be a view of phi)."""
+    column blocks of at most ``BLOCK_BYTES`` (see the module docstring). ``ubiquity`` is
+    u = diag(C). A block is never to be written into (it may be a view of phi)."""
 
     def __init__(
         self,

@@ -40,39 +40,36 @@ def grid_blocks(
     yp = ind.presence
     countries, products = yp.codes
     n_c, n_p = yp.M.shape
-    if ind.outlook is not None:
-        density, cog = ind.outlook.density, ind.outlook.cog
-    else:
-        density = cog = np.full((0, n_p), np.nan)
+    outlook = ind.outlook
+    density, cog = (outlook.density, outlook.cog) if outlook is not None else (None, None)
     step = max(1, block_cells // max(1, n_p))
     for start in range(0, max(n_c, 1), step):  # a year without places: one empty block
         rows = slice(start, min(n_c, start + step))
         chosen = yp.X[rows] > 0
-        if ind.outlook is not None:
+        if density is not None:
             chosen |= selected_cells(yp.M[rows], density[rows], density_pairs, top_k)
         cells = np.flatnonzero(chosen) + start * n_p  # flat indices into the year's matrices
         c, p = np.divmod(cells, n_p)
-
-        def at(matrix: np.ndarray, cells: np.ndarray = cells) -> np.ndarray:
-            if not matrix.size:  # no product space: density and COG NULL
-                return np.full(cells.size, np.nan)
-            return matrix.reshape(-1)[cells]
-
         yield pd.DataFrame(
             {
                 "year": np.full(cells.size, ind.year, dtype=np.int32),
                 "country_code": countries.astype(np.int32)[c],
                 "product": _codes_at(products, p),
-                "export_value": at(yp.X),
-                "rca": at(yp.rca),
-                "rca_difference": at(yp.rca_difference),
-                "mcp": at(yp.M).astype(np.int32),
-                "rpop": at(yp.rpop),
-                "density": at(density),
-                "cog": at(cog),
+                "export_value": _at(yp.X, cells),
+                "rca": _at(yp.rca, cells),
+                "rca_difference": _at(yp.rca_difference, cells),
+                "mcp": _at(yp.M, cells).astype(np.int32),
+                "rpop": _at(yp.rpop, cells),
+                "density": _at(density, cells),
+                "cog": _at(cog, cells),
             },
             copy=False,  # WHY: no consolidated copy of the block's columns
         )
+
+
+def _at(matrix: np.ndarray | None, cells: np.ndarray) -> np.ndarray:
+    """A year's matrix at flat ``cells``; NaN (NULL) without it (no product space)."""
+    return np.full(cells.size, np.nan) if matrix is None else matrix.reshape(-1)[cells]
 
 
 def grid_rows(ind: YearIndicators, density_pairs: str = "all", top_k: int = 20) -> pd.DataFrame:
